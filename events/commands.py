@@ -1,0 +1,161 @@
+"""Commands: what staff and partners ask of a lead. Imperative names, one discriminated union."""
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.demands import DemandSpec, DemandStatus
+from events.details import CountryCode, LeadDetails, LeadDetailsChanges, OrgSlug, ShortText, Text
+from events.reference import CompanyStage, OutcomeCode, Province, Region
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SignalLead(_Command):
+    command_type: Literal["SignalLead"] = "SignalLead"
+    lead_id: UUID
+    details: LeadDetails
+
+
+class AmendLeadDetails(_Command):
+    command_type: Literal["AmendLeadDetails"] = "AmendLeadDetails"
+    changes: LeadDetailsChanges
+
+
+class ArticulateDemand(_Command):
+    command_type: Literal["ArticulateDemand"] = "ArticulateDemand"
+    demand_id: UUID
+    spec: DemandSpec
+    needed_by: date | None = None
+    description: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class ReviseDemand(_Command):
+    """Revise a demand's specification and/or move its status."""
+
+    command_type: Literal["ReviseDemand"] = "ReviseDemand"
+    demand_id: UUID
+    spec: DemandSpec | None = None
+    needed_by: date | None = None
+    description: Annotated[str, Field(max_length=4000)] | None = None
+    status: DemandStatus | None = None
+    status_reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class CompleteArticulation(_Command):
+    command_type: Literal["CompleteArticulation"] = "CompleteArticulation"
+
+
+class ProposeLocationOption(_Command):
+    command_type: Literal["ProposeLocationOption"] = "ProposeLocationOption"
+    option_id: UUID
+    region: Region
+    province: Province | None = None
+    municipality: ShortText | None = None
+    site: ShortText | None = None
+    demand_ids: list[UUID] = Field(default_factory=list)
+
+
+class SendPartnerRequest(_Command):
+    command_type: Literal["SendPartnerRequest"] = "SendPartnerRequest"
+    request_id: UUID
+    partner_id: OrgSlug
+    demand_ids: list[UUID] = Field(default_factory=list)
+    question: Text
+    due_date: date
+
+
+class RespondToPartnerRequest(_Command):
+    command_type: Literal["RespondToPartnerRequest"] = "RespondToPartnerRequest"
+    request_id: UUID
+    answer: Literal["offer", "decline"]
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    reason: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class WithdrawPartnerRequest(_Command):
+    command_type: Literal["WithdrawPartnerRequest"] = "WithdrawPartnerRequest"
+    request_id: UUID
+    reason: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class RecordCompanyDecision(_Command):
+    command_type: Literal["RecordCompanyDecision"] = "RecordCompanyDecision"
+    option_id: UUID | None = None
+    declined_reason: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class ChangeCompanyStage(_Command):
+    command_type: Literal["ChangeCompanyStage"] = "ChangeCompanyStage"
+    company_stage: CompanyStage
+
+
+class PutLeadOnHold(_Command):
+    command_type: Literal["PutLeadOnHold"] = "PutLeadOnHold"
+    reason: Text
+
+
+class ResumeLead(_Command):
+    command_type: Literal["ResumeLead"] = "ResumeLead"
+
+
+class RecordOutcome(_Command):
+    command_type: Literal["RecordOutcome"] = "RecordOutcome"
+    code: OutcomeCode
+    region: Region | None = None
+    province: Province | None = None
+    municipality: ShortText | None = None
+    country: CountryCode | None = None
+    investment_eur: Annotated[float, Field(ge=0)] | None = None
+    jobs: Annotated[int, Field(ge=0)] | None = None
+    explanation: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class ConfirmInvestment(_Command):
+    command_type: Literal["ConfirmInvestment"] = "ConfirmInvestment"
+    amount_eur: Annotated[float, Field(ge=0)]
+    jobs: Annotated[int, Field(ge=0)] | None = None
+
+
+class CloseLead(_Command):
+    command_type: Literal["CloseLead"] = "CloseLead"
+    reason: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class AddNote(_Command):
+    command_type: Literal["AddNote"] = "AddNote"
+    note_id: UUID
+    text: Text
+
+
+class DiscloseIdentity(_Command):
+    command_type: Literal["DiscloseIdentity"] = "DiscloseIdentity"
+    to_org: OrgSlug
+    reason: Text
+
+
+Command = Annotated[
+    SignalLead
+    | AmendLeadDetails
+    | ArticulateDemand
+    | ReviseDemand
+    | CompleteArticulation
+    | ProposeLocationOption
+    | SendPartnerRequest
+    | RespondToPartnerRequest
+    | WithdrawPartnerRequest
+    | RecordCompanyDecision
+    | ChangeCompanyStage
+    | PutLeadOnHold
+    | ResumeLead
+    | RecordOutcome
+    | ConfirmInvestment
+    | CloseLead
+    | AddNote
+    | DiscloseIdentity,
+    Field(discriminator="command_type"),
+]

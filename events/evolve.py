@@ -1,0 +1,187 @@
+"""evolve(state, event, occurred_at) -> state: how each event changes a lead. Pure."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from events import model as ev
+from events.reference import CompanyStage
+from events.state import (
+    CompanyDecision,
+    DemandState,
+    LeadState,
+    LocationOption,
+    Note,
+    Outcome,
+    PartnerRequest,
+    Stage,
+)
+
+_Handler = Callable[[LeadState, Any, datetime], dict[str, Any]]
+_HANDLERS: dict[type[ev.DomainEvent], _Handler] = {}
+_E = TypeVar("_E", bound=ev.DomainEvent)
+
+
+def _on(event_class: type[_E]) -> Callable[[Callable[[LeadState, _E, datetime], dict[str, Any]]], None]:
+    def register(handler: Callable[[LeadState, _E, datetime], dict[str, Any]]) -> None:
+        _HANDLERS[event_class] = handler
+
+    return register
+
+
+def evolve(state: LeadState | None, event: ev.DomainEvent, occurred_at: datetime) -> LeadState:
+    """The lead's state after `event`; the first event must be LeadSignalled."""
+    if isinstance(event, ev.LeadSignalled):
+        return LeadState(
+            lead_id=event.lead_id,
+            code_name=event.code_name,
+            version=1,
+            stage=Stage.SIGNALLED,
+            details=event.details,
+            signalled_at=occurred_at,
+            last_activity_at=occurred_at,
+        )
+    if state is None:
+        raise ValueError(f"{event.type} cannot start a lead's history")
+    changes = _HANDLERS[type(event)](state, event, occurred_at)
+    return state.model_copy(update={**changes, "version": state.version + 1, "last_activity_at": occurred_at})
+
+
+def _replace_demand(state: LeadState, demand_id: UUID, **changes: Any) -> list[DemandState]:
+    return [d.model_copy(update=changes) if d.demand_id == demand_id else d for d in state.demands]
+
+
+def _replace_request(state: LeadState, request_id: UUID, **changes: Any) -> list[PartnerRequest]:
+    return [r.model_copy(update=changes) if r.request_id == request_id else r for r in state.partner_requests]
+
+
+@_on(ev.LeadDetailsAmended)
+def _amended(state: LeadState, event: ev.LeadDetailsAmended, at: datetime) -> dict[str, Any]:
+    # Only the fields given change; a null in an amendment means "not given".
+    changes = {name: getattr(event.changes, name) for name in event.changes.model_dump(exclude_none=True)}
+    return {"details": state.details.model_copy(update=changes)}
+
+
+@_on(ev.DemandArticulated)
+def _articulated(state: LeadState, event: ev.DemandArticulated, at: datetime) -> dict[str, Any]:
+    demand = DemandState(
+        demand_id=event.demand_id,
+        spec=event.spec,
+        needed_by=event.needed_by,
+        description=event.description,
+        articulated_at=at,
+    )
+    stage = Stage.ARTICULATING if state.stage is Stage.SIGNALLED else state.stage
+    return {"demands": [*state.demands, demand], "stage": stage}
+
+
+@_on(ev.DemandRevised)
+def _revised(state: LeadState, event: ev.DemandRevised, at: datetime) -> dict[str, Any]:
+    # decide() puts the demand's complete new specification in the event.
+    demands = _replace_demand(
+        state, event.demand_id, spec=event.spec, needed_by=event.needed_by, description=event.description
+    )
+    return {"demands": demands}
+
+
+@_on(ev.DemandStatusChanged)
+def _status(state: LeadState, event: ev.DemandStatusChanged, at: datetime) -> dict[str, Any]:
+    return {"demands": _replace_demand(state, event.demand_id, status=event.to_status)}
+
+
+@_on(ev.ArticulationCompleted)
+def _completed(state: LeadState, event: ev.ArticulationCompleted, at: datetime) -> dict[str, Any]:
+    return {"stage": Stage.BROKERING, "articulation_completed_at": at}
+
+
+@_on(ev.LocationOptionProposed)
+def _option(state: LeadState, event: ev.LocationOptionProposed, at: datetime) -> dict[str, Any]:
+    option = LocationOption(**event.model_dump(), proposed_at=at)
+    return {"options": [*state.options, option]}
+
+
+@_on(ev.PartnerRequestSent)
+def _request(state: LeadState, event: ev.PartnerRequestSent, at: datetime) -> dict[str, Any]:
+    request = PartnerRequest(**event.model_dump(), sent_at=at)
+    return {"partner_requests": [*state.partner_requests, request]}
+
+
+@_on(ev.PartnerReminderSent)
+def _reminded(state: LeadState, event: ev.PartnerReminderSent, at: datetime) -> dict[str, Any]:
+    requests = _replace_request(state, event.request_id, reminders_sent=event.reminder_number)
+    return {"partner_requests": requests}
+
+
+@_on(ev.PartnerRequestEscalated)
+def _escalated(state: LeadState, event: ev.PartnerRequestEscalated, at: datetime) -> dict[str, Any]:
+    return {"partner_requests": _replace_request(state, event.request_id, escalated=True)}
+
+
+@_on(ev.PartnerResponded)
+def _responded(state: LeadState, event: ev.PartnerResponded, at: datetime) -> dict[str, Any]:
+    requests = _replace_request(
+        state,
+        event.request_id,
+        status="answered",
+        answer=event.answer,
+        details=event.details,
+        reason=event.reason,
+        answered_at=at,
+    )
+    return {"partner_requests": requests}
+
+
+@_on(ev.PartnerRequestWithdrawn)
+def _withdrawn(state: LeadState, event: ev.PartnerRequestWithdrawn, at: datetime) -> dict[str, Any]:
+    requests = _replace_request(state, event.request_id, status="withdrawn", reason=event.reason)
+    return {"partner_requests": requests}
+
+
+@_on(ev.CompanyDecisionRecorded)
+def _decision(state: LeadState, event: ev.CompanyDecisionRecorded, at: datetime) -> dict[str, Any]:
+    return {"decision": CompanyDecision(**event.model_dump(), decided_at=at)}
+
+
+@_on(ev.CompanyStageChanged)
+def _company_stage(state: LeadState, event: ev.CompanyStageChanged, at: datetime) -> dict[str, Any]:
+    changes: dict[str, Any] = {"details": state.details.model_copy(update={"company_stage": event.to_stage})}
+    if event.to_stage is CompanyStage.SCALE_UP and state.became_scale_up_at is None:
+        changes["became_scale_up_at"] = at
+    return changes
+
+
+@_on(ev.LeadPutOnHold)
+def _on_hold(state: LeadState, event: ev.LeadPutOnHold, at: datetime) -> dict[str, Any]:
+    return {"stage": Stage.ON_HOLD, "stage_before_hold": state.stage, "hold_reason": event.reason}
+
+
+@_on(ev.LeadResumed)
+def _resumed(state: LeadState, event: ev.LeadResumed, at: datetime) -> dict[str, Any]:
+    return {"stage": Stage(event.to_stage), "stage_before_hold": None, "hold_reason": None}
+
+
+@_on(ev.OutcomeRecorded)
+def _outcome(state: LeadState, event: ev.OutcomeRecorded, at: datetime) -> dict[str, Any]:
+    outcome = Outcome(**event.model_dump(), recorded_at=at)
+    return {"stage": Stage.DECIDED, "outcome": outcome, "stage_before_hold": None, "hold_reason": None}
+
+
+@_on(ev.InvestmentConfirmed)
+def _confirmed(state: LeadState, event: ev.InvestmentConfirmed, at: datetime) -> dict[str, Any]:
+    return {"confirmed_investment_eur": event.amount_eur, "confirmed_jobs": event.jobs}
+
+
+@_on(ev.LeadClosed)
+def _closed(state: LeadState, event: ev.LeadClosed, at: datetime) -> dict[str, Any]:
+    return {"stage": Stage.CLOSED, "closed_at": at}
+
+
+@_on(ev.NoteAdded)
+def _note(state: LeadState, event: ev.NoteAdded, at: datetime) -> dict[str, Any]:
+    return {"notes": [*state.notes, Note(note_id=event.note_id, text=event.text, added_at=at)]}
+
+
+@_on(ev.IdentityDisclosed)
+def _disclosed(state: LeadState, event: ev.IdentityDisclosed, at: datetime) -> dict[str, Any]:
+    return {"disclosed_to": sorted({*state.disclosed_to, event.to_org})}

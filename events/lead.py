@@ -1,0 +1,16 @@
+"""Folding a lead's history: the state after a sequence of (event, occurred_at) pairs."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from events.evolve import evolve
+from events.model import DomainEvent
+from events.state import LeadState
+
+
+def fold(history: Iterable[tuple[DomainEvent, datetime]]) -> LeadState | None:
+    """Replay events in order; None when the history is empty."""
+    state: LeadState | None = None
+    for event, occurred_at in history:
+        state = evolve(state, event, occurred_at)
+    return state

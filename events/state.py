@@ -1,0 +1,124 @@
+"""The lead's state as its events have made it; built only by `events.evolve`."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.demands import DemandSpec, DemandStatus
+from events.details import LeadDetails
+from events.reference import OutcomeCode, Province, Region
+
+
+class Stage(StrEnum):
+    SIGNALLED = "signalled"
+    ARTICULATING = "articulating"
+    BROKERING = "brokering"
+    ON_HOLD = "on_hold"
+    DECIDED = "decided"
+    CLOSED = "closed"
+
+
+OPEN_STAGES = frozenset({Stage.SIGNALLED, Stage.ARTICULATING, Stage.BROKERING})
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class DemandState(_Part):
+    demand_id: UUID
+    spec: DemandSpec
+    status: DemandStatus = DemandStatus.OPEN
+    needed_by: date | None = None
+    description: str | None = None
+    articulated_at: datetime
+
+
+class LocationOption(_Part):
+    option_id: UUID
+    region: Region
+    province: Province | None = None
+    municipality: str | None = None
+    site: str | None = None
+    demand_ids: list[UUID] = Field(default_factory=list)
+    proposed_at: datetime
+
+
+class PartnerRequest(_Part):
+    request_id: UUID
+    partner_id: str
+    demand_ids: list[UUID] = Field(default_factory=list)
+    question: str
+    due_date: date
+    status: Literal["open", "answered", "withdrawn"] = "open"
+    sent_at: datetime
+    answer: Literal["offer", "decline"] | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    reason: str | None = None
+    answered_at: datetime | None = None
+    reminders_sent: int = 0
+    escalated: bool = False
+
+
+class CompanyDecision(_Part):
+    option_id: UUID | None = None
+    declined_reason: str | None = None
+    decided_at: datetime
+
+
+class Outcome(_Part):
+    code: OutcomeCode
+    region: Region | None = None
+    province: Province | None = None
+    municipality: str | None = None
+    country: str | None = None
+    investment_eur: float | None = None
+    jobs: int | None = None
+    explanation: str | None = None
+    recorded_at: datetime
+
+
+class Note(_Part):
+    note_id: UUID
+    text: str
+    added_at: datetime
+
+
+class LeadState(BaseModel):
+    """Current state of one lead; `version` is the number of events applied."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lead_id: UUID
+    code_name: str
+    version: int
+    stage: Stage
+    stage_before_hold: Stage | None = None
+    hold_reason: str | None = None
+    details: LeadDetails
+    signalled_at: datetime
+    last_activity_at: datetime
+    articulation_completed_at: datetime | None = None
+    demands: list[DemandState] = Field(default_factory=list)
+    options: list[LocationOption] = Field(default_factory=list)
+    partner_requests: list[PartnerRequest] = Field(default_factory=list)
+    decision: CompanyDecision | None = None
+    outcome: Outcome | None = None
+    confirmed_investment_eur: float | None = None
+    confirmed_jobs: int | None = None
+    became_scale_up_at: datetime | None = None
+    notes: list[Note] = Field(default_factory=list)
+    disclosed_to: list[str] = Field(default_factory=list)
+    closed_at: datetime | None = None
+
+    def demand(self, demand_id: UUID) -> DemandState | None:
+        return next((d for d in self.demands if d.demand_id == demand_id), None)
+
+    def option(self, option_id: UUID) -> LocationOption | None:
+        return next((o for o in self.options if o.option_id == option_id), None)
+
+    def partner_request(self, request_id: UUID) -> PartnerRequest | None:
+        return next((r for r in self.partner_requests if r.request_id == request_id), None)

@@ -1,0 +1,1 @@
+"""The edges of groeiruimte: settings, persistence, projections, the HTTP API, auth and the CLI."""

@@ -1,0 +1,65 @@
+"""One typed Settings object (prefix GROEIRUIMTE_); built by the composition root, never at import."""
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
+
+
+class ImpactTargets(BaseSettings):
+    """The programme's targets over the whole period (DESIGN §7)."""
+
+    leads_in_portfolio: float = 40
+    case_approaches_started: float = 24
+    realised_other_region: float = 12
+    new_scale_ups: float = 6
+    retained_investment_eur: float = 1_500_000_000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GROEIRUIMTE_", env_nested_delimiter="__")
+
+    environment: Literal["development", "production"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str = ""
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "groeiruimte-leads"
+    temporal_ui_port: int = 8233
+    command_timeout_seconds: float = 15.0
+    continue_as_new_after_events: int = Field(default=2000, ge=1)
+
+    jwt_secret: str = DEVELOPMENT_SECRET
+    jwt_issuer: str = "groeiruimte-dev"
+    jwt_audience: str = "groeiruimte"
+    token_ttl_hours: int = 12
+
+    projector_poll_seconds: float = 0.2
+    projector_batch_size: int = 500
+
+    programme_start: date = date(2025, 1, 1)
+    programme_end: date = date(2028, 12, 31)
+    targets: ImpactTargets = Field(default_factory=ImpactTargets)
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> "Settings":
+        if self.environment == "production" and self.jwt_secret == DEVELOPMENT_SECRET:
+            raise ValueError("production refuses the development JWT secret: set GROEIRUIMTE_JWT_SECRET")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under var/."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.var_dir / 'groeiruimte.db'}"
+
+    @property
+    def api_url(self) -> str:
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"
