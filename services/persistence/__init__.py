@@ -1,0 +1,1 @@
+"""Persistence: tables, the SQL event store, engines and migrations."""

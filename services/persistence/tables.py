@@ -1,0 +1,38 @@
+"""The event log's tables (DESIGN §4). Read-model tables live in services/projections/tables.py."""
+
+from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy.types import Uuid
+
+from services.persistence.types import UtcDateTime
+
+metadata = MetaData()
+
+# Plain JSON (not JSONB) on PostgreSQL: the stored text is what was hashed.
+events = Table(
+    "events",
+    metadata,
+    Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("event_id", Uuid(), nullable=False, unique=True),
+    Column("stream_id", String(64), nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("data", JSON(), nullable=False),
+    Column("metadata", JSON(), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
+)
+
+# One row (id = 1): the head of the log. Appends lock it, which serialises them and keeps positions
+# gap-free and in commit order.
+log_head = Table(
+    "log_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_position", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("last_recorded_at", UtcDateTime(), nullable=True),
+)
