@@ -1,0 +1,50 @@
+"""The FastAPI application: routes, problem handlers and the edge middleware."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from services.api.problems import PayloadTooLargeError, install_problem_handlers, problem
+from services.api.routes import health, lead_commands, leads, monitoring, partner_requests
+from services.container import Container, build_container
+from services.settings import Settings
+
+API_VERSION = "1.0.0"
+MAX_BODY_BYTES = 1_048_576
+
+
+def create_app(settings: Settings, container: Container | None = None) -> FastAPI:
+    """The API; builds its own container (database, Temporal client) unless one is given."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.container = container or await build_container(settings)
+        yield
+        if container is None:
+            await app.state.container.close()
+
+    app = FastAPI(
+        title="groeiruimte",
+        version=API_VERSION,
+        description="Event-sourced workflow service for the Dutch deeptech scale-up programme.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.middleware("http")(_edge)
+    for module in (leads, lead_commands, partner_requests, monitoring, health):
+        app.include_router(module.router)
+    return app
+
+
+async def _edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """API-Version on every response; bodies over the limit refused before they are read."""
+    length = request.headers.get("content-length", "0")
+    response: Response
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        error = PayloadTooLargeError(f"the body may be at most {MAX_BODY_BYTES} bytes")
+        response = problem(request, 413, "payload-too-large", "Request body too large", str(error))
+    else:
+        response = await call_next(request)
+    response.headers["API-Version"] = API_VERSION
+    return response

@@ -1,0 +1,53 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from services.api.deps import ContainerDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(container: ContainerDep) -> JSONResponse:
+    """Ready when the database and Temporal answer."""
+    checks: dict[str, Any] = {
+        "database": await _database_ok(container),
+        "temporal": await _temporal_ok(container),
+    }
+    ready = all(checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+    )
+
+
+async def _database_ok(container: ContainerDep) -> bool:
+    try:
+        async with container.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:  # any failure means not ready; the reason is not the caller's business
+        return False
+    return True
+
+
+async def _temporal_ok(container: ContainerDep) -> bool:
+    if container.temporal is None:
+        return False
+    try:
+        return await container.temporal.service_client.check_health()
+    except Exception:  # as above
+        return False
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,38 @@
+"""Monitoring against the programme's impact targets (DESIGN §7)."""
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from pydantic import AwareDatetime
+
+from services.access import require_role
+from services.api.deps import ContainerDep, CurrentUser
+from services.auth import Role
+from services.projections.impact import ImpactReport
+from services.projections.queries import impact_figures, pipeline
+
+router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
+_MONITORING_ROLES = frozenset({Role.TASKFORCE, Role.COORDINATOR, Role.AUDITOR, Role.MINISTRY})
+
+
+@router.get("/impact")
+async def get_impact(
+    user: CurrentUser, container: ContainerDep, as_of: AwareDatetime | None = None
+) -> ImpactReport:
+    """The five impact figures with their full and pro-rata targets, as of a moment (default now)."""
+    require_role(user, _MONITORING_ROLES, "see monitoring figures")
+    settings = container.settings
+    return await impact_figures(
+        container.engine,
+        targets=settings.targets,
+        programme_start=settings.programme_start,
+        programme_end=settings.programme_end,
+        as_of=as_of or datetime.now(UTC),
+    )
+
+
+@router.get("/pipeline")
+async def get_pipeline(user: CurrentUser, container: ContainerDep) -> dict[str, int]:
+    """The funnel: how many leads are in each stage."""
+    require_role(user, _MONITORING_ROLES, "see monitoring figures")
+    return await pipeline(container.engine)

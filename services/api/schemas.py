@@ -1,0 +1,198 @@
+"""HTTP request and response schemas (`…Create` / `…Update` / `…Public`)."""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from events import demands
+from events.demands import DemandSpec, DemandStatus
+from events.details import CountryCode, LeadDetails, LeadDetailsChanges, OrgSlug, ShortText, Text
+from events.reference import CompanyStage, Domain, OutcomeCode, Province, Region
+from events.state import LeadState, Stage
+from events.store import StoredEvent
+
+
+class CommandBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="Business time of the step (back-dating, e.g. a meeting's date)"
+    )
+
+
+class LeadCreate(LeadDetails, CommandBody):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class LeadUpdate(LeadDetailsChanges, CommandBody):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class _DemandExtras(CommandBody):
+    needed_by: date | None = None
+    description: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class SpaceDemandCreate(demands.SpaceSpec, _DemandExtras):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class CapitalDemandCreate(demands.CapitalSpec, _DemandExtras):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class TalentDemandCreate(demands.TalentSpec, _DemandExtras):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class HousingAccessibilityDemandCreate(demands.HousingAccessibilitySpec, _DemandExtras):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class EnergyDemandCreate(demands.EnergySpec, _DemandExtras):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class FinancingDemandCreate(demands.FinancingSpec, _DemandExtras):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+DemandCreate = Annotated[
+    SpaceDemandCreate
+    | CapitalDemandCreate
+    | TalentDemandCreate
+    | HousingAccessibilityDemandCreate
+    | EnergyDemandCreate
+    | FinancingDemandCreate,
+    Field(discriminator="kind"),
+]
+DEMAND_EXTRA_FIELDS = frozenset(_DemandExtras.model_fields)
+
+
+class DemandUpdate(CommandBody):
+    """Revise a demand: a new specification (same kind), its dates and text, and/or its status."""
+
+    spec: DemandSpec | None = None
+    needed_by: date | None = None
+    description: Annotated[str, Field(max_length=4000)] | None = None
+    status: DemandStatus | None = None
+    status_reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class OptionCreate(CommandBody):
+    region: Region
+    province: Province | None = None
+    municipality: ShortText | None = None
+    site: ShortText | None = None
+    demand_ids: list[UUID] = Field(default_factory=list)
+
+
+class PartnerRequestCreate(CommandBody):
+    partner_id: OrgSlug
+    demand_ids: list[UUID] = Field(default_factory=list)
+    question: Text
+    due_date: date
+
+
+class PartnerResponseCreate(CommandBody):
+    answer: Literal["offer", "decline"]
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    reason: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class DecisionCreate(CommandBody):
+    option_id: UUID | None = None
+    declined_reason: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class CompanyStageUpdate(CommandBody):
+    company_stage: CompanyStage
+
+
+class OutcomeCreate(CommandBody):
+    code: OutcomeCode
+    region: Region | None = None
+    province: Province | None = None
+    municipality: ShortText | None = None
+    country: CountryCode | None = None
+    investment_eur: Annotated[float, Field(ge=0)] | None = None
+    jobs: Annotated[int, Field(ge=0)] | None = None
+    explanation: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class HoldCreate(CommandBody):
+    reason: Text
+
+
+class StepCreate(CommandBody):
+    """A step without input of its own (resume, complete articulation)."""
+
+
+class CloseCreate(CommandBody):
+    reason: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class NoteCreate(CommandBody):
+    text: Text
+
+
+class InvestmentConfirmationCreate(CommandBody):
+    amount_eur: Annotated[float, Field(ge=0)]
+    jobs: Annotated[int, Field(ge=0)] | None = None
+
+
+class LeadBriefPublic(BaseModel):
+    """What anyone with lead access may see of a lead owned by another organisation."""
+
+    lead_id: UUID
+    code_name: str
+    stage: Stage
+    home_region: Region
+    domains: list[Domain]
+
+
+class LeadPublic(BaseModel):
+    """A lead's full current state, flattened: its details beside its progress."""
+
+    model_config = ConfigDict(extra="allow")
+
+    lead_id: UUID
+    code_name: str
+    stage: Stage
+    version: int
+    owner_org: str
+    home_region: Region
+    domains: list[Domain]
+    company: dict[str, Any] | None = None
+    signalled_at: datetime
+    articulation_lead_time_days: int | None = None
+
+    @classmethod
+    def from_state(cls, state: LeadState, *, show_identity: bool = True) -> "LeadPublic":
+        details = state.details.model_dump(mode="json")
+        body = {**details, **state.model_dump(mode="json", exclude={"details"})}
+        if not show_identity:
+            body["company"] = None
+        if state.details.needed_by is not None:
+            body["articulation_lead_time_days"] = (state.details.needed_by - state.signalled_at.date()).days
+        return cls.model_validate(body)
+
+
+class CommandResponse(LeadPublic):
+    """A command's answer: the lead's new state and the events it recorded."""
+
+    events: list[StoredEvent]
+
+    @classmethod
+    def from_state_and_events(cls, state: LeadState, events: list[StoredEvent]) -> "CommandResponse":
+        public = LeadPublic.from_state(state)
+        return cls.model_validate({**public.model_dump(mode="json"), "events": events})
+
+
+class LeadPage(BaseModel):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[dict[str, Any]]

@@ -1,0 +1,94 @@
+"""The `groeiruimte` command line."""
+
+import asyncio
+import logging
+import sys
+
+import typer
+
+from services.auth import Role, mint_token
+from services.settings import Settings
+
+app = typer.Typer(
+    help="groeiruimte: the deeptech scale-up programme's workflow service.", no_args_is_help=True
+)
+projections = typer.Typer(help="Read models built from the event log.", no_args_is_help=True)
+app.add_typer(projections, name="projections")
+
+
+def _settings() -> Settings:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return Settings()
+
+
+@app.command()
+def run(temporal: bool = typer.Option(True, help="Start the Temporal dev server too.")) -> None:
+    """Start everything on one machine: Temporal dev server, worker, projector and API."""
+    from services.launcher import Launcher
+
+    launcher = Launcher(_settings(), start_temporal=temporal)
+    try:
+        launcher.start()
+    except Exception:
+        launcher.stop()
+        raise
+    print(launcher.banner(), flush=True)
+    raise typer.Exit(launcher.wait())
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API."""
+    from services.processes import run_api
+
+    run_api(_settings())
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker for lead workflows."""
+    from services.processes import run_worker
+
+    asyncio.run(run_worker(_settings()))
+
+
+@app.command()
+def projector() -> None:
+    """Tail the event log into the read models."""
+    from services.processes import run_projector
+
+    asyncio.run(run_projector(_settings()))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    from services.persistence.migrate import upgrade_database
+
+    settings = _settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(upgrade_database(settings.effective_database_url))
+    typer.echo("database is up to date")
+
+
+@app.command()
+def token(
+    role: Role = typer.Option(..., help="taskforce, coordinator, partner, auditor, ministry or admin"),
+    org: str = typer.Option(..., help="organisation slug, e.g. bom or provincie-gelderland"),
+    sub: str | None = typer.Option(None, help="the user's name; defaults to <role>@<org>"),
+) -> None:
+    """Print a development token."""
+    typer.echo(mint_token(_settings(), role=role, org=org, sub=sub or f"{role.value}@{org}"))
+
+
+@projections.command("rebuild")
+def rebuild() -> None:
+    """Rebuild every read model from the event log."""
+    from services.processes import rebuild_projections
+
+    applied = asyncio.run(rebuild_projections(_settings()))
+    typer.echo(f"rebuilt read models from {applied} events")
+
+
+if __name__ == "__main__":
+    sys.exit(app())

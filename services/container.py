@@ -1,0 +1,33 @@
+"""The composition root: the one place concrete adapters are wired together."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from services.lead_commands import LeadCommandService
+from services.persistence.engine import create_engine
+from services.persistence.event_store import SqlEventStore
+from services.settings import Settings
+from services.temporal import connect_temporal
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: AsyncEngine
+    store: SqlEventStore
+    temporal: Client | None
+    commands: LeadCommandService | None
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def build_container(settings: Settings, *, with_temporal: bool = True) -> Container:
+    """Engine, event store and (for the API and worker) a Temporal client."""
+    engine = create_engine(settings.effective_database_url)
+    store = SqlEventStore(engine)
+    temporal = await connect_temporal(settings) if with_temporal else None
+    commands = LeadCommandService(temporal, store, settings) if temporal else None
+    return Container(settings, engine, store, temporal, commands)

@@ -1,0 +1,98 @@
+"""`groeiruimte run`: the whole system on one machine, as child processes stopped together."""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from services.auth import Role, mint_token
+from services.binaries import find_binary
+from services.settings import Settings
+
+
+class LaunchError(Exception):
+    """A process of the system did not start."""
+
+
+@dataclass
+class Launcher:
+    settings: Settings
+    start_temporal: bool = True
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self) -> None:
+        self.settings.var_dir.mkdir(parents=True, exist_ok=True)
+        if self.start_temporal:
+            self._start_temporal()
+        self._run_cli("migrate")
+        for name in ("worker", "projector", "api"):
+            self.children[name] = subprocess.Popen([sys.executable, "-m", "services.cli", name])
+        wait_for_port(self.settings.api_host, self.settings.api_port, timeout=60)
+
+    def _start_temporal(self) -> None:
+        host, _, port = self.settings.temporal_address.rpartition(":")
+        command = [
+            str(find_binary("temporal")), "server", "start-dev",
+            "--ip", host, "--port", port, "--ui-port", str(self.settings.temporal_ui_port),
+            "--db-filename", str(self.settings.var_dir / "temporal.db"),
+            "--namespace", self.settings.temporal_namespace, "--log-level", "warn",
+        ]  # fmt: skip
+        log = (self.settings.var_dir / "temporal.log").open("ab")
+        self.children["temporal"] = subprocess.Popen(command, stdout=log, stderr=log)
+        wait_for_port(host, int(port), timeout=60)
+
+    def _run_cli(self, *arguments: str) -> None:
+        subprocess.run([sys.executable, "-m", "services.cli", *arguments], check=True)
+
+    def wait(self) -> int:
+        """Block until Ctrl-C or until a child exits; then stop the others."""
+        try:
+            while all(child.poll() is None for child in self.children.values()):
+                time.sleep(0.5)
+            failed = [name for name, child in self.children.items() if child.poll() is not None]
+            print(f"stopped because {', '.join(failed)} exited", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        for child in reversed(list(self.children.values())):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for child in self.children.values():
+            try:
+                child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    def banner(self) -> str:
+        token = mint_token(self.settings, role=Role.TASKFORCE, org="bom", sub="demo.taskforce@bom.nl")
+        url = self.settings.api_url
+        database = self.settings.effective_database_url.split("@")[-1]
+        return "\n".join([
+            "", "groeiruimte is running",
+            f"  API          {url}/v1/leads",
+            f"  API docs     {url}/docs",
+            f"  Temporal UI  http://127.0.0.1:{self.settings.temporal_ui_port}",
+            f"  database     {database}",
+            "  a development token (taskforce, BOM), valid for "
+            f"{self.settings.token_ttl_hours} hours:", f"    export TOKEN={token}",
+            "  more tokens:  .venv/bin/groeiruimte token --role coordinator --org nfia",
+            "  stop with Ctrl-C", "",
+        ])  # fmt: skip
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.2)
+    raise LaunchError(f"nothing listens on {host}:{port} after {timeout:.0f}s")

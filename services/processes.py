@@ -1,0 +1,56 @@
+"""Long-running processes: the worker, the projector and the API server."""
+
+import asyncio
+import logging
+import signal
+
+import uvicorn
+
+from services.api.app import create_app
+from services.container import build_container
+from services.projections.projector import Projector
+from services.settings import Settings
+from workflows.worker import build_worker
+
+log = logging.getLogger("groeiruimte")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run LeadWorkflow and its activities until SIGINT/SIGTERM."""
+    container = await build_container(settings)
+    assert container.temporal is not None
+    stop = _stop_on_signals()
+    worker = build_worker(container.temporal, settings.temporal_task_queue, container.store)
+    log.info("worker polling task queue %s", settings.temporal_task_queue)
+    async with worker:
+        await stop.wait()
+    await container.close()
+
+
+async def run_projector(settings: Settings) -> None:
+    """Tail the event log into the read models until SIGINT/SIGTERM."""
+    container = await build_container(settings, with_temporal=False)
+    projector = Projector(container.engine, batch_size=settings.projector_batch_size)
+    log.info("projector tailing the event log")
+    await projector.run(_stop_on_signals(), settings.projector_poll_seconds)
+    await container.close()
+
+
+async def rebuild_projections(settings: Settings) -> int:
+    container = await build_container(settings, with_temporal=False)
+    try:
+        return await Projector(container.engine, batch_size=settings.projector_batch_size).rebuild()
+    finally:
+        await container.close()
+
+
+def run_api(settings: Settings) -> None:
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")

@@ -1,0 +1,1 @@
+"""Temporal orchestration: LeadWorkflow, its payloads and activities, the worker."""

@@ -1,0 +1,51 @@
+"""Payloads that cross the Temporal boundary (`…Input` / `…Result`), serialised by the pydantic converter."""
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.commands import Command
+from events.state import LeadState
+from events.store import Actor, NewEvent, StoredEvent
+
+TASK_QUEUE = "groeiruimte-leads"
+
+
+def workflow_id_for(lead_id: UUID) -> str:
+    """`lead-<uuid>`: no company data in ids."""
+    return f"lead-{lead_id}"
+
+
+class CommandInput(BaseModel):
+    """One staff or partner command for a lead, with who sent it and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    command: Command
+    actor: Actor
+    occurred_at: datetime | None = None
+    reason: str | None = None
+    correlation_id: str | None = None
+
+
+class CommandResult(BaseModel):
+    """The lead's state after the command and the events it recorded."""
+
+    state: LeadState
+    events: list[StoredEvent]
+
+
+class LeadWorkflowInput(BaseModel):
+    """Start (or continue-as-new) input; carries state and recent update answers across runs."""
+
+    lead_id: UUID
+    state: LeadState | None = None
+    recent_results: dict[str, CommandResult] = Field(default_factory=dict)
+    continue_as_new_after_events: int = 2000
+
+
+class AppendInput(BaseModel):
+    stream_id: str
+    expected_version: int
+    events: list[NewEvent]
