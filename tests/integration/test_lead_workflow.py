@@ -1,0 +1,140 @@
+"""LeadWorkflow on Temporal's time-skipping test server, writing to a real SQLite event store."""
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from events import commands as cmd
+from events.demands import SpaceSpec
+from events.details import Company, LeadDetails
+from events.reference import Region
+from events.state import Stage
+from events.store import Actor
+from services.binaries import find_binary
+from services.persistence.engine import create_engine
+from services.persistence.event_store import SqlEventStore
+from services.persistence.migrate import upgrade_database
+from services.settings import Settings
+from services.lead_commands import LeadCommandService
+from workflows.lead import LeadWorkflow
+from workflows.payloads import CommandInput, workflow_id_for
+from workflows.worker import build_worker
+
+ACTOR = Actor(sub="anna@bom.nl", org="bom", role="taskforce")
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(find_binary("temporal-test-server")),
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqlEventStore]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'wf.db'}"
+    await upgrade_database(url)
+    engine = create_engine(url)
+    yield SqlEventStore(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def worker(temporal_env: WorkflowEnvironment, store: SqlEventStore) -> AsyncIterator[Worker]:
+    queue = f"leads-{uuid.uuid4()}"
+    async with build_worker(temporal_env.client, queue, store) as running:
+        yield running
+
+
+def _service(client: Client, store: SqlEventStore, worker: Worker, **overrides: object) -> LeadCommandService:
+    settings = Settings(temporal_task_queue=worker.task_queue, command_timeout_seconds=20, **overrides)
+    return LeadCommandService(client, store, settings)
+
+
+def _input(command: object) -> CommandInput:
+    return CommandInput(command=command, actor=ACTOR, reason="test")
+
+
+def _signal(lead_id: uuid.UUID) -> CommandInput:
+    details = LeadDetails(company=Company(name="Fotonica BV"), owner_org="bom", home_region=Region.ZUID)
+    return _input(cmd.SignalLead(lead_id=lead_id, details=details))
+
+
+async def test_signal_then_demand_records_events_once_per_update_id(
+    temporal_env: WorkflowEnvironment, store: SqlEventStore, worker: Worker
+) -> None:
+    service = _service(temporal_env.client, store, worker)
+    lead_id = uuid.uuid4()
+    signalled = await service.signal(lead_id, _signal(lead_id), "key-1")
+    assert signalled.state.stage is Stage.SIGNALLED
+    demand = _input(cmd.ArticulateDemand(demand_id=uuid.uuid4(), spec=SpaceSpec(floor_area_m2=5000)))
+    first = await service.execute(lead_id, demand, "key-2")
+    again = await service.execute(lead_id, demand, "key-2")
+    assert first == again
+    assert first.state.stage is Stage.ARTICULATING
+    history = await store.load_stream(workflow_id_for(lead_id))
+    assert [e.type for e in history] == ["LeadSignalled", "DemandArticulated"]
+    assert history[1].metadata.command_id == "key-2"
+    assert history[1].metadata.reason == "test"
+
+
+async def test_refused_command_is_rejected_by_the_validator_and_writes_nothing(
+    temporal_env: WorkflowEnvironment, store: SqlEventStore, worker: Worker
+) -> None:
+    service = _service(temporal_env.client, store, worker)
+    lead_id = uuid.uuid4()
+    await service.signal(lead_id, _signal(lead_id), "s")
+    handle = temporal_env.client.get_workflow_handle(workflow_id_for(lead_id))
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(LeadWorkflow.execute, _input(cmd.CompleteArticulation()))
+    history = await handle.fetch_history()
+    update_events = [
+        e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    assert len(update_events) == 1  # only the accepted SignalLead update
+    assert len(await store.load_stream(workflow_id_for(lead_id))) == 1
+
+
+async def test_workflow_continues_as_new_carrying_state_and_recent_answers(
+    temporal_env: WorkflowEnvironment, store: SqlEventStore, worker: Worker
+) -> None:
+    service = _service(temporal_env.client, store, worker, continue_as_new_after_events=20)
+    lead_id = uuid.uuid4()
+    await service.signal(lead_id, _signal(lead_id), "s")
+    handle = temporal_env.client.get_workflow_handle(workflow_id_for(lead_id))
+    first_run_id = (await handle.describe()).run_id
+    first_note = _input(cmd.AddNote(note_id=uuid.uuid4(), text="first"))
+    answered = await service.execute(lead_id, first_note, "note-0")
+    for number in range(1, 8):
+        await service.execute(
+            lead_id, _input(cmd.AddNote(note_id=uuid.uuid4(), text=f"n{number}")), f"note-{number}"
+        )
+    assert (await handle.describe()).run_id != first_run_id
+    repeated = await service.execute(lead_id, first_note, "note-0")
+    assert repeated == answered
+    state = await handle.query(LeadWorkflow.state)
+    assert state is not None and len(state.notes) == 8
+    assert len(await store.load_stream(workflow_id_for(lead_id))) == 9
+
+
+async def test_closed_lead_completes_its_workflow(
+    temporal_env: WorkflowEnvironment, store: SqlEventStore, worker: Worker
+) -> None:
+    service = _service(temporal_env.client, store, worker)
+    lead_id = uuid.uuid4()
+    await service.signal(lead_id, _signal(lead_id), "s")
+    await service.execute(lead_id, _input(cmd.RecordOutcome(code="withdrawn")), "o")
+    closed = await service.execute(lead_id, _input(cmd.CloseLead()), "c")
+    assert closed.state.stage is Stage.CLOSED
+    handle = temporal_env.client.get_workflow_handle(workflow_id_for(lead_id))
+    final = await handle.result()
+    assert final is not None
