@@ -1,0 +1,85 @@
+"""Read-model tables, on the event log's `metadata`; created by migration 0002_read_models.
+
+Every row here is derived from the events and can be rebuilt from them (`Projector.rebuild`).
+"""
+
+from sqlalchemy import JSON, BigInteger, Column, Date, Float, Index, Integer, String, Table, Text
+
+from services.persistence.tables import metadata
+from services.persistence.types import UtcDateTime
+
+CHECKPOINT_NAME = "lead_read_models"
+
+# One row per lead: columns to filter and count on, plus the full state as JSON.
+lead_summaries = Table(
+    "lead_summaries",
+    metadata,
+    Column("lead_id", String(36), primary_key=True),
+    Column("code_name", String(200), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("owner_org", String(64), nullable=False),
+    Column("home_region", String(32), nullable=False),
+    Column("province", String(64), nullable=True),
+    Column("municipality", String(200), nullable=True),
+    Column("company_name", String(200), nullable=False),
+    Column("company_stage", String(32), nullable=False),
+    Column("domains", JSON(), nullable=False),
+    Column("needed_by", Date(), nullable=True),
+    Column("signalled_at", UtcDateTime(), nullable=False),
+    Column("articulation_completed_at", UtcDateTime(), nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
+    Column("outcome_code", String(32), nullable=True),
+    Column("outcome_region", String(32), nullable=True),
+    Column("outcome_investment_eur", Float(), nullable=True),
+    Column("outcome_jobs", Integer(), nullable=True),
+    Column("confirmed_investment_eur", Float(), nullable=True),
+    # Business time of the latest InvestmentConfirmed: keeps `confirmed` reproducible as of a date.
+    Column("investment_confirmed_at", UtcDateTime(), nullable=True),
+    Column("became_scale_up_at", UtcDateTime(), nullable=True),
+    Column("demand_count", Integer(), nullable=False),
+    Column("open_partner_requests", Integer(), nullable=False),
+    Column("last_event_at", UtcDateTime(), nullable=False),
+    Column("version", Integer(), nullable=False),
+    Column("position", BigInteger(), nullable=False),
+    Column("state", JSON(), nullable=False),
+    Index("ix_lead_summaries_stage", "stage"),
+    Index("ix_lead_summaries_home_region", "home_region"),
+    Index("ix_lead_summaries_owner_org", "owner_org"),
+)
+
+lead_domains = Table(
+    "lead_domains",
+    metadata,
+    Column("lead_id", String(36), primary_key=True),
+    Column("domain", String(64), primary_key=True),
+    Index("ix_lead_domains_domain", "domain"),
+)
+
+partner_requests = Table(
+    "partner_requests",
+    metadata,
+    Column("request_id", String(36), primary_key=True),
+    Column("lead_id", String(36), nullable=False),
+    Column("partner_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("question", Text(), nullable=False),
+    Column("due_date", Date(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=False),
+    Column("answered_at", UtcDateTime(), nullable=True),
+    Column("answer", String(16), nullable=True),
+    Column("demand_kinds", JSON(), nullable=False),
+    Column("code_name", String(200), nullable=False),
+    Column("home_region", String(32), nullable=False),
+    Index("ix_partner_requests_partner_id", "partner_id"),
+)
+
+# One row per projector: the log position up to which its read models are current.
+projection_checkpoints = Table(
+    "projection_checkpoints",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger(), nullable=False),
+)
+
+READ_MODEL_TABLES = (lead_summaries, lead_domains, partner_requests)
