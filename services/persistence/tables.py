@@ -1,6 +1,6 @@
 """The event log's tables (DESIGN §4). Read-model tables live in services/projections/tables.py."""
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, MetaData, String, Table, UniqueConstraint
 from sqlalchemy.types import Uuid
 
 from services.persistence.types import UtcDateTime
@@ -24,6 +24,7 @@ events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
+    Index("ix_events_type", "type"),
 )
 
 # One row (id = 1): the head of the log. Appends lock it, which serialises them and keeps positions

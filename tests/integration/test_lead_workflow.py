@@ -17,11 +17,11 @@ from events.reference import Region
 from events.state import Stage
 from events.store import Actor
 from services.binaries import find_binary
+from services.lead_commands import LeadCommandService
 from services.persistence.engine import create_engine
 from services.persistence.event_store import SqlEventStore
 from services.persistence.migrate import upgrade_database
 from services.settings import Settings
-from services.lead_commands import LeadCommandService
 from workflows.lead import LeadWorkflow
 from workflows.payloads import CommandInput, workflow_id_for
 from workflows.worker import build_worker

@@ -1,0 +1,247 @@
+"""The event store on SQLAlchemy Core, the same code for PostgreSQL and SQLite (DESIGN §4)."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Row, Select, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from events.errors import ConcurrencyError
+from events.hashing import GENESIS_HASH, envelope_hash
+from events.store import NewEvent, StoredEvent
+from services.persistence.tables import events as events_table
+from services.persistence.tables import log_head
+
+
+class ChainVerification(BaseModel):
+    """The outcome of walking the hash chain: how far it held, and where and why it broke."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verified: int
+    ok: bool
+    first_broken_position: int | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class _Head:
+    position: int
+    hash: str
+    recorded_at: datetime | None
+
+
+class SqlEventStore:
+    """Append-only, hash-chained event log; appends are serialised by a write to the one log_head row."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def append(
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[StoredEvent]:
+        if not events:
+            return []
+        try:
+            async with self._engine.begin() as connection:
+                head = await _lock_head(connection)
+                retried = await _already_appended(connection, stream_id, expected_version, events)
+                if retried is not None:
+                    return retried
+                actual_version = await _stream_version(connection, stream_id)
+                if actual_version != expected_version:
+                    raise ConcurrencyError(stream_id, expected_version, actual_version)
+                rows = _chain_rows(head, stream_id, expected_version, events)
+                await connection.execute(insert(events_table), rows)
+                await _move_head(connection, rows[-1])
+        except IntegrityError as error:
+            actual_version = await self.stream_version(stream_id)
+            raise ConcurrencyError(stream_id, expected_version, actual_version) from error
+        return [StoredEvent.model_validate(row) for row in rows]
+
+    async def load_stream(self, stream_id: str, *, known_at: datetime | None = None) -> list[StoredEvent]:
+        query = select(events_table).where(events_table.c.stream_id == stream_id)
+        if known_at is not None:
+            query = query.where(events_table.c.recorded_at <= known_at)
+        return await self._fetch(query.order_by(events_table.c.stream_version))
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        query = select(events_table).where(events_table.c.position > after_position)
+        return await self._fetch(query.order_by(events_table.c.position).limit(limit))
+
+    async def stream_version(self, stream_id: str) -> int:
+        async with self._engine.connect() as connection:
+            return await _stream_version(connection, stream_id)
+
+    async def verify_chain(
+        self, stream_id: str | None = None, *, batch_size: int = 1000
+    ) -> ChainVerification:
+        """Recompute every hash in position order; the full walk also checks linkage, gaps and the head.
+
+        With `stream_id`, only that stream's events are checked, each against its own stored prev_hash.
+        """
+        async with self._engine.connect() as connection:
+            head = await _read_head(connection)
+        walk = _ChainWalk(linked=stream_id is None)
+        after = 0
+        while rows := await self._rows(after, head.position, stream_id, batch_size):
+            for row in rows:
+                if problem := walk.check(row):
+                    return walk.broken(row["position"], problem)
+            after = rows[-1]["position"]
+        if stream_id is None and (walk.position, walk.hash) != (head.position, head.hash):
+            problem = f"the last event does not match the log head (position {head.position})"
+            return walk.broken(walk.position + 1, problem)
+        return ChainVerification(verified=walk.verified, ok=True)
+
+    async def _fetch(self, query: Select[Any]) -> list[StoredEvent]:
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [_stored(row) for row in rows]
+
+    async def _rows(self, after: int, up_to: int, stream_id: str | None, limit: int) -> list[dict[str, Any]]:
+        position = events_table.c.position
+        query = select(events_table).where(position > after, position <= up_to)
+        if stream_id is not None:
+            query = query.where(events_table.c.stream_id == stream_id)
+        async with self._engine.connect() as connection:
+            result = await connection.execute(query.order_by(position).limit(limit))
+            return [row._asdict() for row in result.all()]
+
+
+class _ChainWalk:
+    """The state of a walk along the log: the last good event and how many were verified."""
+
+    def __init__(self, *, linked: bool) -> None:
+        self.linked = linked
+        self.position = 0
+        self.hash = GENESIS_HASH
+        self.verified = 0
+
+    def check(self, row: Mapping[str, Any]) -> str | None:
+        """Why `row` breaks the chain, or None when it holds (then it becomes the last good event)."""
+        if self.linked and row["position"] != self.position + 1:
+            return f"position {row['position']} follows {self.position}: events are missing"
+        if self.linked and row["prev_hash"] != self.hash:
+            return "prev_hash is not the hash of the preceding event"
+        if _row_hash(row) != row["hash"]:
+            return "hash does not match the event's content"
+        self.position, self.hash = row["position"], row["hash"]
+        self.verified += 1
+        return None
+
+    def broken(self, position: int, problem: str) -> ChainVerification:
+        return ChainVerification(
+            verified=self.verified, ok=False, first_broken_position=position, problem=problem
+        )
+
+
+async def _lock_head(connection: AsyncConnection) -> _Head:
+    # A write first: PostgreSQL row-locks log_head, SQLite takes its write lock, before anything is read.
+    statement = (
+        update(log_head)
+        .where(log_head.c.id == 1)
+        .values(last_position=log_head.c.last_position)
+        .returning(log_head.c.last_position, log_head.c.last_hash, log_head.c.last_recorded_at)
+    )
+    return _head((await connection.execute(statement)).one_or_none())
+
+
+async def _read_head(connection: AsyncConnection) -> _Head:
+    query = select(log_head.c.last_position, log_head.c.last_hash, log_head.c.last_recorded_at)
+    return _head((await connection.execute(query.where(log_head.c.id == 1))).one_or_none())
+
+
+def _head(row: Sequence[Any] | None) -> _Head:
+    if row is None:
+        raise RuntimeError("log_head has no row: the database is not migrated")
+    return _Head(position=row[0], hash=row[1], recorded_at=row[2])
+
+
+async def _already_appended(
+    connection: AsyncConnection, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+) -> list[StoredEvent] | None:
+    """The stored events when this exact append was done before (a retry); None when none of them was."""
+    event_ids = {event.event_id for event in events}
+    query = select(events_table).where(events_table.c.event_id.in_(event_ids))
+    rows = (await connection.execute(query.order_by(events_table.c.position))).all()
+    stored = [_stored(row) for row in rows]
+    if not stored:
+        return None
+    if len(stored) == len(event_ids) and all(event.stream_id == stream_id for event in stored):
+        return stored
+    raise ConcurrencyError(stream_id, expected_version, await _stream_version(connection, stream_id))
+
+
+async def _stream_version(connection: AsyncConnection, stream_id: str) -> int:
+    query = select(func.coalesce(func.max(events_table.c.stream_version), 0)).where(
+        events_table.c.stream_id == stream_id
+    )
+    return int((await connection.execute(query)).scalar_one())
+
+
+async def _move_head(connection: AsyncConnection, last: Mapping[str, Any]) -> None:
+    await connection.execute(
+        update(log_head)
+        .where(log_head.c.id == 1)
+        .values(last_position=last["position"], last_hash=last["hash"], last_recorded_at=last["recorded_at"])
+    )
+
+
+def _chain_rows(
+    head: _Head, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+) -> list[dict[str, Any]]:
+    """The rows to insert, each hashed over its envelope and linked to the one before."""
+    now = datetime.now(UTC)
+    # Taken under the lock and never before the last record, so recorded_at never goes backwards.
+    recorded_at = max(now, head.recorded_at) if head.recorded_at else now
+    rows: list[dict[str, Any]] = []
+    prev_hash = head.hash
+    for offset, event in enumerate(events, start=1):
+        row = {
+            "position": head.position + offset,
+            "event_id": event.event_id,
+            "stream_id": stream_id,
+            "stream_version": expected_version + offset,
+            "type": event.type,
+            "schema_version": event.schema_version,
+            "occurred_at": _utc(event.occurred_at),
+            "recorded_at": recorded_at,
+            "data": event.data,
+            "metadata": event.metadata.model_dump(mode="json"),
+            "prev_hash": prev_hash,
+        }
+        prev_hash = row["hash"] = _row_hash(row)
+        rows.append(row)
+    return rows
+
+
+def _row_hash(row: Mapping[str, Any]) -> str:
+    """The envelope hash of a row as stored (raw data and metadata, so any change to them shows)."""
+    return envelope_hash(
+        position=row["position"],
+        event_id=str(row["event_id"]),
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        event_type=row["type"],
+        schema_version=row["schema_version"],
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        data=row["data"],
+        metadata=row["metadata"],
+        prev_hash=row["prev_hash"],
+    )
+
+
+def _stored(row: Row[Any]) -> StoredEvent:
+    return StoredEvent.model_validate(row._asdict())
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    return moment.astimezone(UTC)
