@@ -46,9 +46,9 @@ DEMANDS = [
 ]
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15) -> Any:
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 15) -> Any:
     """Poll a read-model check until it returns something truthy (projections are asynchronous)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = await check()
         if result or asyncio.get_running_loop().time() > deadline:
