@@ -4,6 +4,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -47,17 +48,24 @@ class Launcher:
         subprocess.run([sys.executable, "-m", "services.cli", *arguments], check=True)
 
     def wait(self) -> int:
-        """Block until Ctrl-C or until a child exits; then stop the others."""
+        """Block until Ctrl-C/SIGTERM (exit 0) or until a child exits (exit 1); then stop the others."""
+        stopping = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stopping.set())
         try:
-            while all(child.poll() is None for child in self.children.values()):
-                time.sleep(0.5)
+            while not stopping.is_set() and self._all_running():
+                stopping.wait(0.5)
+            # A terminal's Ctrl-C reaches the children too; give our own handler a moment to notice.
+            if stopping.wait(1.0):
+                return 0
             failed = [name for name, child in self.children.items() if child.poll() is not None]
             print(f"stopped because {', '.join(failed)} exited", file=sys.stderr)
             return 1
-        except KeyboardInterrupt:
-            return 0
         finally:
             self.stop()
+
+    def _all_running(self) -> bool:
+        return all(child.poll() is None for child in self.children.values())
 
     def stop(self) -> None:
         for child in reversed(list(self.children.values())):
