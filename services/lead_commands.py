@@ -5,7 +5,12 @@ from collections.abc import Awaitable
 from typing import Any
 from uuid import UUID
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -66,7 +71,7 @@ class LeadCommandService:
     async def _translated(self, lead_id: UUID, call: Awaitable[CommandResult]) -> CommandResult:
         try:
             return await asyncio.wait_for(call, timeout=self._settings.command_timeout_seconds)
-        except TimeoutError as error:
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
             raise CommandTimeoutError("no worker answered in time; retry with the same key") from error
         except WorkflowUpdateFailedError as error:
             raise _domain_error(error.cause) from error

@@ -30,6 +30,8 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         description="Event-sourced workflow service for the Dutch deeptech scale-up programme.",
         lifespan=lifespan,
     )
+    if container is not None:
+        app.state.container = container
     install_problem_handlers(app)
     app.middleware("http")(_edge)
     for module in (leads, lead_commands, partner_requests, monitoring, health):

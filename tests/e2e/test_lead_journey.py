@@ -1,7 +1,9 @@
 """One lead from signal to close over HTTP, against the real processes started by `groeiruimte run`."""
 
 import asyncio
+import os
 import socket
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -247,6 +249,42 @@ async def test_auditor_reads_but_cannot_write(stack: Stack) -> None:
         lead_id = (await _ok(await bom.post("/v1/leads", json=LEAD), 201))["lead_id"]
         assert (await auditor.get(f"/v1/leads/{lead_id}/events")).status_code == 200
         assert (await auditor.post(f"/v1/leads/{lead_id}/notes", json={"text": "x"})).status_code == 403
+
+
+async def _projector_caught_up(database_url: str) -> bool:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            head = (await connection.execute(sa.text("SELECT last_position FROM log_head"))).scalar_one()
+            checkpoint = (
+                await connection.execute(sa.text("SELECT position FROM projection_checkpoints"))
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    return bool(head == checkpoint)
+
+
+async def _read_models(client: httpx.AsyncClient) -> tuple[Any, Any, Any]:
+    leads = (await client.get("/v1/leads", params={"limit": 100})).json()
+    impact = (await client.get("/v1/monitoring/impact", params={"as_of": "2027-01-01T00:00:00Z"})).json()
+    inbox = (await client.get("/v1/partner-requests")).json()
+    return leads, impact, inbox
+
+
+async def test_projections_rebuild_from_the_cli_gives_identical_read_models(stack: Stack) -> None:
+    assert await eventually(lambda: _projector_caught_up(stack.database_url))
+    async with stack.client(Role.COORDINATOR, "nfia") as coordinator:
+        before = await _read_models(coordinator)
+        rebuild = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.cli", "projections", "rebuild",
+            env={**os.environ, "GROEIRUIMTE_DATABASE_URL": stack.database_url},
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        output, _ = await rebuild.communicate()
+        assert rebuild.returncode == 0
+        assert b"rebuilt read models from" in output
+        assert await _read_models(coordinator) == before
+    assert before[0]["count"] >= 3
 
 
 def _listening(url: str) -> bool:
