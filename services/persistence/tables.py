@@ -1,6 +1,17 @@
 """The event log's tables (DESIGN §4). Read-model tables live in services/projections/tables.py."""
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.types import Uuid
 
 from services.persistence.types import UtcDateTime
@@ -36,4 +47,20 @@ log_head = Table(
     Column("last_position", BigInteger, nullable=False),
     Column("last_hash", String(64), nullable=False),
     Column("last_recorded_at", UtcDateTime(), nullable=True),
+)
+
+# The partner registry: organisations the taskforce asks, their contacts and webhook subscription.
+# Managed by `admin` over the API; seeded from events.reference by migration 0003_partner_registry.
+partners = Table(
+    "partners",
+    metadata,
+    Column("partner_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("region", String(32), nullable=True),
+    Column("emails", JSON(), nullable=False),
+    Column("webhook_url", String(500), nullable=True),
+    Column("webhook_secret", String(200), nullable=True),
+    Column("active", Boolean(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=True),
 )

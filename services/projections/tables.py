@@ -3,7 +3,20 @@
 Every row here is derived from the events and can be rebuilt from them (`Projector.rebuild`).
 """
 
-from sqlalchemy import JSON, BigInteger, Column, Date, Float, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    false,
+)
 
 from services.persistence.tables import metadata
 from services.persistence.types import UtcDateTime
@@ -71,7 +84,23 @@ partner_requests = Table(
     Column("demand_kinds", JSON(), nullable=False),
     Column("code_name", String(200), nullable=False),
     Column("home_region", String(32), nullable=False),
+    Column("reminders_sent", Integer(), nullable=False, server_default="0"),
+    Column("escalated", Boolean(), nullable=False, server_default=false()),
     Index("ix_partner_requests_partner_id", "partner_id"),
+)
+
+# One row per demand (ruimtevraag): unresolved ones are the programme's bottleneck signals.
+demand_summaries = Table(
+    "demand_summaries",
+    metadata,
+    Column("demand_id", String(36), primary_key=True),
+    Column("lead_id", String(36), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("home_region", String(32), nullable=False),
+    Column("articulated_at", UtcDateTime(), nullable=False),
+    Index("ix_demand_summaries_lead_id", "lead_id"),
+    Index("ix_demand_summaries_status", "status"),
 )
 
 # One row per projector: the log position up to which its read models are current.
