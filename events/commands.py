@@ -159,3 +159,41 @@ Command = Annotated[
     | DiscloseIdentity,
     Field(discriminator="command_type"),
 ]
+
+
+# System commands: issued by the lead's workflow on its own timers, never over HTTP.
+
+
+class SendPartnerReminder(_Command):
+    command_type: Literal["SendPartnerReminder"] = "SendPartnerReminder"
+    request_id: UUID
+    reminder_number: int = Field(ge=1)
+    channels: list[str] = Field(default_factory=list)
+
+
+class EscalatePartnerRequest(_Command):
+    command_type: Literal["EscalatePartnerRequest"] = "EscalatePartnerRequest"
+    request_id: UUID
+
+
+class NudgeOwner(_Command):
+    command_type: Literal["NudgeOwner"] = "NudgeOwner"
+    inactive_days: int = Field(ge=0)
+
+
+class RequestAftercare(_Command):
+    command_type: Literal["RequestAftercare"] = "RequestAftercare"
+
+
+class RecordDeliveryFailure(_Command):
+    command_type: Literal["RecordDeliveryFailure"] = "RecordDeliveryFailure"
+    delivery_id: str
+    purpose: str
+    request_id: UUID | None = None
+    error: Annotated[str, Field(max_length=2000)]
+
+
+SystemCommand = Annotated[
+    SendPartnerReminder | EscalatePartnerRequest | NudgeOwner | RequestAftercare | RecordDeliveryFailure,
+    Field(discriminator="command_type"),
+]

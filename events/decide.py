@@ -140,8 +140,7 @@ def _propose(state: LeadState, command: cmd.ProposeLocationOption) -> list[ev.Do
 
 @_rule(cmd.SendPartnerRequest, _BROKERING)
 def _send_request(state: LeadState, command: cmd.SendPartnerRequest) -> list[ev.DomainEvent]:
-    if not is_known_organisation(command.partner_id):
-        raise InvalidCommandError("unknown partner", "partner_id", "unknown")
+    # Whether the partner is in the registry is checked where the registry is: at the API.
     _require_demands(state, command.demand_ids)
     return [ev.PartnerRequestSent(**command.model_dump(exclude={"command_type"}))]
 
@@ -275,3 +274,46 @@ def _disclose(state: LeadState, command: cmd.DiscloseIdentity) -> list[ev.Domain
     if command.to_org in state.disclosed_to:
         raise StageConflictError("the identity was already disclosed to this organisation", state.stage)
     return [ev.IdentityDisclosed(to_org=command.to_org, reason=command.reason)]
+
+
+@_rule(cmd.SendPartnerReminder, _BROKERING)
+def _remind(state: LeadState, command: cmd.SendPartnerReminder) -> list[ev.DomainEvent]:
+    _open_request(state, command.request_id)
+    request = state.partner_request(command.request_id)
+    assert request is not None
+    if command.reminder_number != request.reminders_sent + 1:
+        raise StageConflictError(f"reminder {command.reminder_number} is not the next one", state.stage)
+    return [
+        ev.PartnerReminderSent(
+            request_id=command.request_id, reminder_number=command.reminder_number, channels=command.channels
+        )
+    ]
+
+
+@_rule(cmd.EscalatePartnerRequest, _BROKERING)
+def _escalate(state: LeadState, command: cmd.EscalatePartnerRequest) -> list[ev.DomainEvent]:
+    _open_request(state, command.request_id)
+    request = state.partner_request(command.request_id)
+    assert request is not None
+    if request.escalated:
+        raise StageConflictError("the partner request was already escalated", state.stage)
+    return [ev.PartnerRequestEscalated(request_id=command.request_id, reminders_sent=request.reminders_sent)]
+
+
+@_rule(cmd.NudgeOwner, _WORKING)
+def _nudge(state: LeadState, command: cmd.NudgeOwner) -> list[ev.DomainEvent]:
+    return [ev.OwnerNudged(inactive_days=command.inactive_days)]
+
+
+@_rule(cmd.RequestAftercare, frozenset({Stage.DECIDED}))
+def _request_aftercare(state: LeadState, command: cmd.RequestAftercare) -> list[ev.DomainEvent]:
+    if state.outcome is None or state.outcome.code not in REALISED_OUTCOMES:
+        raise StageConflictError("only a realised outcome has aftercare", state.stage)
+    if state.aftercare_requested_at is not None or state.confirmed_investment_eur is not None:
+        raise StageConflictError("aftercare was already requested", state.stage)
+    return [ev.AftercareRequested()]
+
+
+@_rule(cmd.RecordDeliveryFailure, _ANY_BUT_CLOSED)
+def _delivery_failure(state: LeadState, command: cmd.RecordDeliveryFailure) -> list[ev.DomainEvent]:
+    return [ev.NotificationDeliveryFailed(**command.model_dump(exclude={"command_type"}))]

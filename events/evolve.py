@@ -9,6 +9,7 @@ from events import model as ev
 from events.reference import CompanyStage
 from events.state import (
     CompanyDecision,
+    DeliveryFailure,
     DemandState,
     LeadState,
     LocationOption,
@@ -16,6 +17,18 @@ from events.state import (
     Outcome,
     PartnerRequest,
     Stage,
+)
+
+# Events the workflow records by itself: they are not activity on the case (stale-lead nudges count
+# from the last event that is not one of these).
+SYSTEM_EVENTS: frozenset[type[ev.DomainEvent]] = frozenset(
+    {
+        ev.PartnerReminderSent,
+        ev.PartnerRequestEscalated,
+        ev.OwnerNudged,
+        ev.AftercareRequested,
+        ev.NotificationDeliveryFailed,
+    }
 )
 
 _Handler = Callable[[LeadState, Any, datetime], dict[str, Any]]
@@ -45,7 +58,9 @@ def evolve(state: LeadState | None, event: ev.DomainEvent, occurred_at: datetime
     if state is None:
         raise ValueError(f"{event.type} cannot start a lead's history")
     changes = _HANDLERS[type(event)](state, event, occurred_at)
-    return state.model_copy(update={**changes, "version": state.version + 1, "last_activity_at": occurred_at})
+    if type(event) not in SYSTEM_EVENTS:
+        changes["last_activity_at"] = occurred_at
+    return state.model_copy(update={**changes, "version": state.version + 1})
 
 
 def _replace_demand(state: LeadState, demand_id: UUID, **changes: Any) -> list[DemandState]:
@@ -185,3 +200,19 @@ def _note(state: LeadState, event: ev.NoteAdded, at: datetime) -> dict[str, Any]
 @_on(ev.IdentityDisclosed)
 def _disclosed(state: LeadState, event: ev.IdentityDisclosed, at: datetime) -> dict[str, Any]:
     return {"disclosed_to": sorted({*state.disclosed_to, event.to_org})}
+
+
+@_on(ev.OwnerNudged)
+def _nudged(state: LeadState, event: ev.OwnerNudged, at: datetime) -> dict[str, Any]:
+    return {"owner_nudges": state.owner_nudges + 1, "last_nudged_at": at}
+
+
+@_on(ev.AftercareRequested)
+def _aftercare(state: LeadState, event: ev.AftercareRequested, at: datetime) -> dict[str, Any]:
+    return {"aftercare_requested_at": at}
+
+
+@_on(ev.NotificationDeliveryFailed)
+def _delivery_failed(state: LeadState, event: ev.NotificationDeliveryFailed, at: datetime) -> dict[str, Any]:
+    failure = DeliveryFailure(**event.model_dump(), failed_at=at)
+    return {"delivery_failures": [*state.delivery_failures, failure]}

@@ -178,29 +178,28 @@ class IdentityDisclosed(DomainEvent):
     reason: str
 
 
-EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    cls.type: cls
-    for cls in (
-        LeadSignalled,
-        LeadDetailsAmended,
-        DemandArticulated,
-        DemandRevised,
-        DemandStatusChanged,
-        ArticulationCompleted,
-        LocationOptionProposed,
-        PartnerRequestSent,
-        PartnerReminderSent,
-        PartnerRequestEscalated,
-        PartnerResponded,
-        PartnerRequestWithdrawn,
-        CompanyDecisionRecorded,
-        CompanyStageChanged,
-        LeadPutOnHold,
-        LeadResumed,
-        OutcomeRecorded,
-        InvestmentConfirmed,
-        LeadClosed,
-        NoteAdded,
-        IdentityDisclosed,
-    )
-}
+class OwnerNudged(DomainEvent):
+    """The lead had no activity for the configured period; its owner was reminded."""
+
+    type = "OwnerNudged"
+    inactive_days: int
+
+
+class AftercareRequested(DomainEvent):
+    """Aftercare (nazorg): the owner is asked to confirm the investment of a realised outcome."""
+
+    type = "AftercareRequested"
+
+
+class NotificationDeliveryFailed(DomainEvent):
+    """A reminder, escalation or nudge could not be delivered after every retry."""
+
+    type = "NotificationDeliveryFailed"
+    delivery_id: str
+    purpose: str
+    request_id: UUID | None = None
+    error: str
+
+
+# Every event class defined above, by its stable type name.
+EVENT_TYPES: dict[str, type[DomainEvent]] = {cls.type: cls for cls in DomainEvent.__subclasses__()}

@@ -87,6 +87,14 @@ class Note(_Part):
     added_at: datetime
 
 
+class DeliveryFailure(_Part):
+    delivery_id: str
+    purpose: str
+    request_id: UUID | None = None
+    error: str
+    failed_at: datetime
+
+
 class LeadState(BaseModel):
     """Current state of one lead; `version` is the number of events applied."""
 
@@ -113,6 +121,10 @@ class LeadState(BaseModel):
     notes: list[Note] = Field(default_factory=list)
     disclosed_to: list[str] = Field(default_factory=list)
     closed_at: datetime | None = None
+    owner_nudges: int = 0
+    last_nudged_at: datetime | None = None
+    aftercare_requested_at: datetime | None = None
+    delivery_failures: list[DeliveryFailure] = Field(default_factory=list)
 
     def demand(self, demand_id: UUID) -> DemandState | None:
         return next((d for d in self.demands if d.demand_id == demand_id), None)

@@ -8,6 +8,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import services.audit.tables  # (puts the access log and reports on the shared metadata)
 import services.projections.tables  # noqa: F401  (puts the read-model tables on the shared metadata)
 from services.persistence.tables import metadata
 

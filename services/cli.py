@@ -7,6 +7,7 @@ import sys
 import typer
 
 from services.auth import Role, mint_token
+from services.cli_audit import audit_app
 from services.settings import Settings
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
 )
 projections = typer.Typer(help="Read models built from the event log.", no_args_is_help=True)
 app.add_typer(projections, name="projections")
+app.add_typer(audit_app, name="audit")
 
 
 def _settings() -> Settings:
@@ -58,6 +60,14 @@ def projector() -> None:
     from services.processes import run_projector
 
     asyncio.run(run_projector(_settings()))
+
+
+@app.command()
+def mailcatcher() -> None:
+    """A local SMTP server for development that keeps mails under var/mail/."""
+    from services.processes import run_mailcatcher
+
+    asyncio.run(run_mailcatcher(_settings()))
 
 
 @app.command()

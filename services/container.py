@@ -2,10 +2,15 @@
 
 from dataclasses import dataclass
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from services.lead_commands import LeadCommandService
+from services.notifications.deliverer import Deliverer
+from services.notifications.email import SmtpMailer
+from services.notifications.webhooks import WebhookSender
+from services.partners import PartnerRegistry
 from services.persistence.engine import create_engine
 from services.persistence.event_store import SqlEventStore
 from services.settings import Settings
@@ -19,6 +24,7 @@ class Container:
     store: SqlEventStore
     temporal: Client | None
     commands: LeadCommandService | None
+    registry: PartnerRegistry
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -30,4 +36,16 @@ async def build_container(settings: Settings, *, with_temporal: bool = True) -> 
     store = SqlEventStore(engine)
     temporal = await connect_temporal(settings) if with_temporal else None
     commands = LeadCommandService(temporal, store, settings) if temporal else None
-    return Container(settings, engine, store, temporal, commands)
+    return Container(settings, engine, store, temporal, commands, PartnerRegistry(engine))
+
+
+def build_deliverer(settings: Settings, container: Container, http: httpx.AsyncClient) -> Deliverer:
+    """The worker's notifier: SMTP mail and signed webhooks, recipients from the partner registry."""
+    return Deliverer(
+        settings,
+        container.engine,
+        container.store,
+        container.registry,
+        SmtpMailer(settings),
+        WebhookSender(settings, http),
+    )

@@ -28,7 +28,10 @@ class Launcher:
         if self.start_temporal:
             self._start_temporal()
         self._run_cli("migrate")
-        for name in ("worker", "projector", "api"):
+        names = ["worker", "projector", "api"]
+        if self.settings.run_mailcatcher and self.settings.environment == "development":
+            names.insert(0, "mailcatcher")
+        for name in names:
             self.children[name] = subprocess.Popen([sys.executable, "-m", "services.cli", name])
         wait_for_port(self.settings.api_host, self.settings.api_port, timeout=60)
 
@@ -88,6 +91,7 @@ class Launcher:
             f"  API docs     {url}/docs",
             f"  Temporal UI  http://127.0.0.1:{self.settings.temporal_ui_port}",
             f"  database     {database}",
+            f"  mail         {self.settings.var_dir / 'mail'} (reminders land here as .eml files)",
             "  a development token (taskforce, BOM), valid for "
             f"{self.settings.token_ttl_hours} hours:", f"    export TOKEN={token}",
             "  more tokens:  .venv/bin/groeiruimte token --role coordinator --org nfia",

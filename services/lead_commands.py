@@ -52,6 +52,7 @@ class LeadCommandService:
             LeadWorkflowInput(
                 lead_id=lead_id,
                 continue_as_new_after_events=self._settings.continue_as_new_after_events,
+                policy=self._settings.brokering_policy(),
             ),
             id=workflow_id_for(lead_id),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

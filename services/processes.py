@@ -4,10 +4,12 @@ import asyncio
 import logging
 import signal
 
+import httpx
 import uvicorn
 
 from services.api.app import create_app
-from services.container import build_container
+from services.container import build_container, build_deliverer
+from services.notifications.mailcatcher import start_mailcatcher
 from services.projections.projector import Projector
 from services.settings import Settings
 from workflows.worker import build_worker
@@ -28,11 +30,22 @@ async def run_worker(settings: Settings) -> None:
     container = await build_container(settings)
     assert container.temporal is not None
     stop = _stop_on_signals()
-    worker = build_worker(container.temporal, settings.temporal_task_queue, container.store)
-    log.info("worker polling task queue %s", settings.temporal_task_queue)
-    async with worker:
-        await stop.wait()
+    async with httpx.AsyncClient() as http:
+        notifier = build_deliverer(settings, container, http)
+        worker = build_worker(container.temporal, settings.temporal_task_queue, container.store, notifier)
+        log.info("worker polling task queue %s", settings.temporal_task_queue)
+        async with worker:
+            await stop.wait()
     await container.close()
+
+
+async def run_mailcatcher(settings: Settings) -> None:
+    """The development SMTP server: every mail lands in var/mail/ as an .eml file."""
+    folder = settings.var_dir / "mail"
+    controller = start_mailcatcher(folder, settings.smtp_host, settings.smtp_port)
+    log.info("mail catcher on %s:%s, saving to %s", settings.smtp_host, settings.smtp_port, folder)
+    await _stop_on_signals().wait()
+    controller.stop()
 
 
 async def run_projector(settings: Settings) -> None:

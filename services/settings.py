@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from events.brokering import BrokeringPolicy
+
 DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
 
 
@@ -45,6 +47,26 @@ class Settings(BaseSettings):
     projector_poll_seconds: float = 0.2
     projector_batch_size: int = 500
 
+    # Brokering: partner requests, reminders, escalation, nudges and aftercare (README: Configuration).
+    default_due_working_days: int = Field(default=10, ge=1)
+    reminder_interval_working_days: int = Field(default=5, ge=1)
+    max_reminders: int = Field(default=3, ge=0)
+    escalate_after_working_days: int = Field(default=5, ge=0)
+    stale_after_days: float = Field(default=30, gt=0)
+    aftercare_after_days: float = Field(default=180, gt=0)
+
+    # Delivery: e-mail over SMTP and signed CloudEvents webhooks.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "groeiruimte <noreply@groeiruimte.example>"
+    coordinator_emails: list[str] = Field(default_factory=lambda: ["coordinator@groeiruimte.example"])
+    webhook_source: str = "urn:nld:groeiruimte:development"
+    webhook_timeout_seconds: float = 10.0
+    run_mailcatcher: bool = True
+
     programme_start: date = date(2025, 1, 1)
     programme_end: date = date(2028, 12, 31)
     targets: ImpactTargets = Field(default_factory=ImpactTargets)
@@ -63,3 +85,12 @@ class Settings(BaseSettings):
     @property
     def api_url(self) -> str:
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+    def brokering_policy(self) -> BrokeringPolicy:
+        return BrokeringPolicy(
+            reminder_interval_working_days=self.reminder_interval_working_days,
+            max_reminders=self.max_reminders,
+            escalate_after_working_days=self.escalate_after_working_days,
+            stale_after_days=self.stale_after_days,
+            aftercare_after_days=self.aftercare_after_days,
+        )

@@ -64,16 +64,26 @@ def upgrade() -> None:
     )
     op.create_index("ix_demand_summaries_lead_id", "demand_summaries", ["lead_id"])
     op.create_index("ix_demand_summaries_status", "demand_summaries", ["status"])
+    op.create_table(
+        "notification_deliveries",
+        sa.Column("delivery_id", sa.String(300), primary_key=True),
+        sa.Column("channel", sa.String(16), primary_key=True),
+        sa.Column("recipient", sa.String(500), primary_key=True),
+        sa.Column("sent_at", _utc(), nullable=False),
+    )
+    op.add_column("partner_requests", sa.Column("company_name", sa.String(200), nullable=True))
     op.add_column("partner_requests", sa.Column("reminders_sent", sa.Integer(), nullable=False, server_default="0"))
     op.add_column("partner_requests", sa.Column("escalated", sa.Boolean(), nullable=False, server_default=sa.false()))
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON partners, demand_summaries TO {APP_ROLE}")
+        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON partners, demand_summaries, notification_deliveries TO {APP_ROLE}")
 
 
 def downgrade() -> None:
     with op.batch_alter_table("partner_requests") as batch:
         batch.drop_column("escalated")
         batch.drop_column("reminders_sent")
+        batch.drop_column("company_name")
+    op.drop_table("notification_deliveries")
     op.drop_index("ix_demand_summaries_status", table_name="demand_summaries")
     op.drop_index("ix_demand_summaries_lead_id", table_name="demand_summaries")
     op.drop_table("demand_summaries")

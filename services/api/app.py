@@ -6,7 +6,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from services.api.problems import PayloadTooLargeError, install_problem_handlers, problem
-from services.api.routes import health, lead_commands, leads, monitoring, partner_requests
+from services.api.routes import (
+    audit,
+    brokering_monitoring,
+    health,
+    lead_commands,
+    leads,
+    monitoring,
+    partner_requests,
+    partners,
+)
 from services.container import Container, build_container
 from services.settings import Settings
 
@@ -34,7 +43,16 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         app.state.container = container
     install_problem_handlers(app)
     app.middleware("http")(_edge)
-    for module in (leads, lead_commands, partner_requests, monitoring, health):
+    for module in (
+        leads,
+        lead_commands,
+        partner_requests,
+        monitoring,
+        audit,
+        health,
+        partners,
+        brokering_monitoring,
+    ):
         app.include_router(module.router)
     return app
 

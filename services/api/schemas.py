@@ -93,7 +93,12 @@ class PartnerRequestCreate(CommandBody):
     partner_id: OrgSlug
     demand_ids: list[UUID] = Field(default_factory=list)
     question: Text
-    due_date: date
+    due_date: date | None = Field(default=None, description="Default: 10 working days from today")
+
+
+class IdentityDisclosureCreate(CommandBody):
+    to_org: OrgSlug
+    reason: Text
 
 
 class PartnerResponseCreate(CommandBody):

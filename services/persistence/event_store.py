@@ -1,12 +1,13 @@
 """The event store on SQLAlchemy Core, the same code for PostgreSQL and SQLite (DESIGN §4)."""
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Row, Select, func, insert, select, update
+from sqlalchemy import Insert, Row, Select, Update, bindparam, exists, func, insert, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -15,6 +16,7 @@ from events.hashing import GENESIS_HASH, envelope_hash
 from events.store import NewEvent, StoredEvent
 from services.persistence.tables import events as events_table
 from services.persistence.tables import log_head
+from services.persistence.types import UtcDateTime
 
 
 class ChainVerification(BaseModel):
@@ -36,10 +38,17 @@ class _Head:
 
 
 class SqlEventStore:
-    """Append-only, hash-chained event log; appends are serialised by a write to the one log_head row."""
+    """Append-only, hash-chained event log; appends are serialised by a write to the one log_head row.
+
+    The store remembers the head its last append left. The next append chains onto that head and
+    writes only if the head row is still exactly that (one statement on PostgreSQL, two on SQLite);
+    when another appender moved it, or the stream is not where the caller expects, the append is
+    done again the careful way: lock the head first, then check and write.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._head: _Head | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -50,22 +59,74 @@ class SqlEventStore:
     ) -> list[StoredEvent]:
         if not events:
             return []
+        head = self._head
+        if head is not None:
+            rows = _chain_rows(head, stream_id, expected_version, events)
+            if await self._append_onto(head, stream_id, expected_version, rows):
+                self._remember(_head_after(rows[-1]))
+                return [StoredEvent.model_validate(row) for row in rows]
+        return await self._append_locked(stream_id, expected_version, events)
+
+    async def _append_onto(
+        self, head: _Head, stream_id: str, expected_version: int, rows: list[dict[str, Any]]
+    ) -> bool:
+        """Write `rows` if the log head is still `head` and the stream at `expected_version`."""
+        last = rows[-1]
+        parameters = {
+            "stream_id": stream_id,
+            "expected_version": expected_version,
+            "old_position": head.position,
+            "old_hash": head.hash,
+            "old_recorded_at": head.recorded_at,
+            "new_position": last["position"],
+            "new_hash": last["hash"],
+            "new_recorded_at": last["recorded_at"],
+        }
+        try:
+            if self._engine.dialect.name == "postgresql":
+                # One statement in autocommit: the head's row lock serialises it like any append.
+                for index, row in enumerate(rows):
+                    parameters.update({f"{name}_{index}": value for name, value in row.items()})
+                async with self._engine.connect() as connection:
+                    await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    result = await connection.execute(_insert_moving_head(len(rows)), parameters)
+                    return len(result.all()) == len(rows)
+            async with self._engine.begin() as connection:
+                if (await connection.execute(_MOVE_HEAD_FROM, parameters)).rowcount != 1:
+                    return False
+                await connection.execute(insert(events_table), rows)
+                return True
+        except IntegrityError:
+            return False  # e.g. an event id already stored: the careful path tells which case it is
+
+    async def _append_locked(
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[StoredEvent]:
         try:
             async with self._engine.begin() as connection:
                 head = await _lock_head(connection)
                 retried = await _already_appended(connection, stream_id, expected_version, events)
                 if retried is not None:
+                    self._remember(head)
                     return retried
                 actual_version = await _stream_version(connection, stream_id)
                 if actual_version != expected_version:
+                    self._remember(head)
                     raise ConcurrencyError(stream_id, expected_version, actual_version)
                 rows = _chain_rows(head, stream_id, expected_version, events)
                 await connection.execute(insert(events_table), rows)
                 await _move_head(connection, rows[-1])
         except IntegrityError as error:
+            self._head = None
             actual_version = await self.stream_version(stream_id)
             raise ConcurrencyError(stream_id, expected_version, actual_version) from error
+        self._remember(_head_after(rows[-1]))
         return [StoredEvent.model_validate(row) for row in rows]
+
+    def _remember(self, head: _Head) -> None:
+        """Keep the newest head seen (appends that finish out of order never move it back)."""
+        if self._head is None or head.position >= self._head.position:
+            self._head = head
 
     async def load_stream(self, stream_id: str, *, known_at: datetime | None = None) -> list[StoredEvent]:
         query = select(events_table).where(events_table.c.stream_id == stream_id)
@@ -186,6 +247,62 @@ async def _stream_version(connection: AsyncConnection, stream_id: str) -> int:
         events_table.c.stream_id == stream_id
     )
     return int((await connection.execute(query)).scalar_one())
+
+
+def _head_after(last: Mapping[str, Any]) -> _Head:
+    return _Head(position=last["position"], hash=last["hash"], recorded_at=last["recorded_at"])
+
+
+def _move_head_from() -> Update:
+    """UPDATE log_head to the new head, only where it still is the old one and the stream is at the
+    expected version (bound parameters `old_*`, `new_*`, `stream_id`, `expected_version`)."""
+    h = log_head.c
+    stream_version = (
+        select(func.coalesce(func.max(events_table.c.stream_version), 0))
+        .where(events_table.c.stream_id == bindparam("stream_id"))
+        .scalar_subquery()
+    )
+    return (
+        update(log_head)
+        .where(
+            h.id == 1,
+            h.last_position == bindparam("old_position"),
+            h.last_hash == bindparam("old_hash"),
+            h.last_recorded_at.is_not_distinct_from(bindparam("old_recorded_at", type_=UtcDateTime())),
+            stream_version == bindparam("expected_version"),
+        )
+        .values(
+            last_position=bindparam("new_position"),
+            last_hash=bindparam("new_hash"),
+            last_recorded_at=bindparam("new_recorded_at", type_=UtcDateTime()),
+        )
+    )
+
+
+_MOVE_HEAD_FROM = _move_head_from()
+
+
+@functools.cache
+def _insert_moving_head(count: int) -> Insert:
+    """INSERT `count` events (parameters `<column>_<index>`) only if _MOVE_HEAD_FROM moved the head.
+
+    Built once per event count, so SQLAlchemy's statement cache and asyncpg's prepared statements hold.
+    """
+    moved = _MOVE_HEAD_FROM.returning(log_head.c.id).cte("moved_head")
+    columns = list(events_table.c)
+    selects = [
+        select(*(bindparam(f"{c.name}_{index}", type_=c.type).label(c.name) for c in columns)).where(
+            exists(moved.select())
+        )
+        for index in range(count)
+    ]
+    rows = selects[0] if count == 1 else union_all(*selects)
+    return (
+        insert(events_table)
+        .from_select([c.name for c in columns], rows)
+        .add_cte(moved)
+        .returning(events_table.c.position)
+    )
 
 
 async def _move_head(connection: AsyncConnection, last: Mapping[str, Any]) -> None:

@@ -64,3 +64,13 @@ partners = Table(
     Column("active", Boolean(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=True),
 )
+
+# Each notification sent, per channel and recipient: a delivery retried after a crash skips what went out.
+notification_deliveries = Table(
+    "notification_deliveries",
+    metadata,
+    Column("delivery_id", String(300), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("recipient", String(500), primary_key=True),
+    Column("sent_at", UtcDateTime(), nullable=False),
+)

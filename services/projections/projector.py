@@ -6,7 +6,8 @@ take turns, and a crash rolls back both the read-model changes and the checkpoin
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,10 +22,11 @@ from events.model import InvestmentConfirmed
 from events.state import LeadState
 from events.upcasting import to_domain_event
 from services.persistence.tables import events
-from services.projections.rows import partner_request_rows, summary_row
+from services.projections.rows import demand_rows, partner_request_rows, summary_row
 from services.projections.tables import (
     CHECKPOINT_NAME,
     READ_MODEL_TABLES,
+    demand_summaries,
     lead_domains,
     lead_summaries,
     partner_requests,
@@ -32,6 +34,12 @@ from services.projections.tables import (
 )
 
 LEAD_STREAM_PREFIX = "lead-"
+# A rebuild folds this many events per transaction: each lead's rows are then written once per batch
+# instead of once per few hundred events.
+REBUILD_BATCH_SIZE = 200_000
+READ_PAGE_SIZE = 10_000
+CACHED_LEADS = 10_000
+IN_LIST_SIZE = 5_000
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ class LeadProjection:
     position: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoggedEvent:
     """The columns of an event row that projecting needs."""
 
@@ -56,22 +64,29 @@ class LoggedEvent:
 
 
 class Projector:
-    """Keeps lead_summaries, lead_domains and partner_requests current with the event log."""
+    """Keeps lead_summaries, lead_domains and partner_requests current with the event log.
 
-    def __init__(self, engine: AsyncEngine, batch_size: int = 500) -> None:
+    It remembers the projections it last committed (a bounded cache), so a lead's state is read back
+    from the read model only when the cache lacks it, or when another projector has moved the
+    checkpoint since (then the cache is dropped). A rebuild projects in much larger batches.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        batch_size: int = 500,
+        *,
+        rebuild_batch_size: int = REBUILD_BATCH_SIZE,
+        cached_leads: int = CACHED_LEADS,
+    ) -> None:
         self._engine = engine
         self._batch_size = batch_size
+        self._rebuild_batch_size = max(batch_size, rebuild_batch_size)
+        self._cache = _ProjectionCache(cached_leads)
 
     async def run_once(self) -> int:
         """Project the next batch of events after the checkpoint; returns how many were applied."""
-        async with self._engine.begin() as connection:
-            checkpoint = await _lock_checkpoint(connection)
-            rows = await _read_events(connection, checkpoint, self._batch_size)
-            if not rows:
-                return 0
-            await _project(connection, rows)
-            await _set_checkpoint(connection, rows[-1].position)
-        return len(rows)
+        return await self._project_batch(self._batch_size)
 
     async def run(self, stop: asyncio.Event, poll_seconds: float) -> None:
         """Project until `stop` is set, polling the log every `poll_seconds` when caught up."""
@@ -87,10 +102,62 @@ class Projector:
             for table in READ_MODEL_TABLES:
                 await connection.execute(delete(table))
             await _set_checkpoint(connection, 0)
+        self._cache.reset(0)
         total = 0
-        while applied := await self.run_once():
+        while applied := await self._project_batch(self._rebuild_batch_size):
             total += applied
         return total
+
+    async def _project_batch(self, limit: int) -> int:
+        """Fold up to `limit` events after the checkpoint in one transaction, writing each lead once."""
+        async with self._engine.begin() as connection:
+            checkpoint = await _lock_checkpoint(connection)
+            self._cache.continue_from(checkpoint)
+            folded: dict[str, LeadProjection] = {}
+            position, applied = checkpoint, 0
+            while applied < limit:
+                rows = await _read_events(connection, position, min(READ_PAGE_SIZE, limit - applied))
+                if not rows:
+                    break
+                await _fold_page(connection, rows, folded, self._cache)
+                position, applied = rows[-1].position, applied + len(rows)
+            if not applied:
+                return 0
+            await _write(connection, list(folded.values()))
+            await _set_checkpoint(connection, position)
+        # Only what was committed enters the cache: a failed batch leaves it as it was.
+        self._cache.committed(folded.values(), position)
+        return applied
+
+
+class _ProjectionCache:
+    """The projections of recently projected leads as committed at `position`, least recent first out."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._position: int | None = None
+        self._projections: OrderedDict[str, LeadProjection] = OrderedDict()
+
+    def continue_from(self, checkpoint: int) -> None:
+        """Keep the cache only when the read models are still where this projector left them."""
+        if checkpoint != self._position:
+            self.reset(checkpoint)
+
+    def reset(self, position: int) -> None:
+        self._projections.clear()
+        self._position = position
+
+    def get(self, lead_id: str) -> LeadProjection | None:
+        return self._projections.get(lead_id)
+
+    def committed(self, projections: Iterable[LeadProjection], position: int) -> None:
+        for projection in projections:
+            lead_id = str(projection.state.lead_id)
+            self._projections[lead_id] = projection
+            self._projections.move_to_end(lead_id)
+        while len(self._projections) > self._size:
+            self._projections.popitem(last=False)
+        self._position = position
 
 
 async def _lock_checkpoint(connection: AsyncConnection) -> int:
@@ -122,30 +189,43 @@ async def _read_events(connection: AsyncConnection, after: int, limit: int) -> l
         .order_by(events.c.position)
         .limit(limit)
     )
-    return [LoggedEvent(**row._mapping) for row in await connection.execute(statement)]
+    return [LoggedEvent(*row) for row in await connection.execute(statement)]
 
 
-async def _project(connection: AsyncConnection, rows: Sequence[LoggedEvent]) -> None:
+async def _fold_page(
+    connection: AsyncConnection,
+    rows: Sequence[LoggedEvent],
+    folded: dict[str, LeadProjection],
+    cache: _ProjectionCache,
+) -> None:
+    """Fold a page of events into `folded`, starting each lead from this batch, the cache or the table."""
     by_lead: dict[str, list[LoggedEvent]] = {}
     for row in rows:
         if row.stream_id.startswith(LEAD_STREAM_PREFIX):
             by_lead.setdefault(row.stream_id.removeprefix(LEAD_STREAM_PREFIX), []).append(row)
-    current = await _load(connection, list(by_lead))
-    projections = [_fold(current.get(lead_id), lead_rows) for lead_id, lead_rows in by_lead.items()]
-    await _write(connection, projections)
+    current = {lead_id: folded.get(lead_id) or cache.get(lead_id) for lead_id in by_lead}
+    current.update(await _load(connection, [lead_id for lead_id, known in current.items() if known is None]))
+    for lead_id, lead_rows in by_lead.items():
+        projection = _fold(current.get(lead_id), lead_rows)
+        folded[str(projection.state.lead_id)] = projection
 
 
 async def _load(connection: AsyncConnection, lead_ids: list[str]) -> dict[str, LeadProjection]:
     """The read model's current projection of each of these leads that it already holds."""
     table = lead_summaries
     statement = select(table.c.lead_id, table.c.state, table.c.investment_confirmed_at, table.c.position)
-    result = await connection.execute(statement.where(table.c.lead_id.in_(lead_ids)))
-    return {
-        row.lead_id: LeadProjection(
-            LeadState.model_validate(row.state), row.investment_confirmed_at, row.position
-        )
-        for row in result
-    }
+    loaded: dict[str, LeadProjection] = {}
+    for chunk in _chunks(lead_ids):
+        result = await connection.execute(statement.where(table.c.lead_id.in_(chunk)))
+        for row in result:
+            state = LeadState.model_validate(row.state)
+            loaded[row.lead_id] = LeadProjection(state, row.investment_confirmed_at, row.position)
+    return loaded
+
+
+def _chunks(values: list[str], size: int = IN_LIST_SIZE) -> list[list[str]]:
+    """Slices short enough for an IN list on either database (bound-parameter limits)."""
+    return [values[start : start + size] for start in range(0, len(values), size)]
 
 
 def _fold(projection: LeadProjection | None, rows: list[LoggedEvent]) -> LeadProjection:
@@ -166,13 +246,17 @@ async def _write(connection: AsyncConnection, projections: list[LeadProjection])
     lead_ids = [str(p.state.lead_id) for p in projections]
     summaries = [summary_row(p.state, p.investment_confirmed_at, p.position) for p in projections]
     await connection.execute(_upsert(connection, lead_summaries), summaries)
-    await connection.execute(delete(lead_domains).where(lead_domains.c.lead_id.in_(lead_ids)))
+    for chunk in _chunks(lead_ids):
+        await connection.execute(delete(lead_domains).where(lead_domains.c.lead_id.in_(chunk)))
     domains = [{"lead_id": s["lead_id"], "domain": d} for s in summaries for d in sorted(set(s["domains"]))]
     if domains:
         await connection.execute(insert(lead_domains), domains)
     requests = [row for p in projections for row in partner_request_rows(p.state)]
     if requests:
         await connection.execute(_upsert(connection, partner_requests), requests)
+    demands = [row for p in projections for row in demand_rows(p.state)]
+    if demands:
+        await connection.execute(_upsert(connection, demand_summaries), demands)
 
 
 def _upsert(connection: AsyncConnection, table: Any) -> Executable:

@@ -77,6 +77,9 @@ class PartnerRequestRow(BaseModel):
     demand_kinds: list[str]
     code_name: str
     home_region: Region
+    company_name: str | None = None
+    reminders_sent: int = 0
+    escalated: bool = False
 
 
 _SUMMARY_COLUMNS = [c for c in lead_summaries.columns if c.name in LeadSummaryRow.model_fields]

@@ -68,4 +68,22 @@ def _request_row(state: LeadState, request: PartnerRequest, kinds: Mapping[UUID,
         "demand_kinds": sorted({kinds[d] for d in request.demand_ids if d in kinds}),
         "code_name": state.code_name,
         "home_region": state.details.home_region.value,
+        "company_name": state.details.company.name if request.partner_id in state.disclosed_to else None,
+        "reminders_sent": request.reminders_sent,
+        "escalated": request.escalated,
     }
+
+
+def demand_rows(state: LeadState) -> list[dict[str, Any]]:
+    """The demand_summaries rows of a lead: each demand's kind and status, by the lead's home region."""
+    return [
+        {
+            "demand_id": str(demand.demand_id),
+            "lead_id": str(state.lead_id),
+            "kind": demand.spec.kind,
+            "status": demand.status.value,
+            "home_region": state.details.home_region.value,
+            "articulated_at": demand.articulated_at,
+        }
+        for demand in state.demands
+    ]

@@ -84,6 +84,7 @@ partner_requests = Table(
     Column("demand_kinds", JSON(), nullable=False),
     Column("code_name", String(200), nullable=False),
     Column("home_region", String(32), nullable=False),
+    Column("company_name", String(200), nullable=True),  # only when disclosed to this partner
     Column("reminders_sent", Integer(), nullable=False, server_default="0"),
     Column("escalated", Boolean(), nullable=False, server_default=false()),
     Index("ix_partner_requests_partner_id", "partner_id"),
@@ -111,4 +112,4 @@ projection_checkpoints = Table(
     Column("position", BigInteger(), nullable=False),
 )
 
-READ_MODEL_TABLES = (lead_summaries, lead_domains, partner_requests)
+READ_MODEL_TABLES = (lead_summaries, lead_domains, partner_requests, demand_summaries)

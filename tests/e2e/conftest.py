@@ -38,6 +38,10 @@ class Stack:
     launcher: subprocess.Popen[bytes]
     log_path: Path
 
+    @property
+    def mail_folder(self) -> Path:
+        return self.log_path.parent / "var" / "mail"
+
     def token(self, role: Role, org: str, sub: str | None = None) -> str:
         return mint_token(self.settings, role=role, org=org, sub=sub or f"{role.value}@{org}")
 
@@ -64,7 +68,7 @@ def _wait_until_ready(stack: Stack) -> None:
 
 
 def start_stack(tmp: Path, database_url: str) -> Stack:
-    api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
+    api_port, temporal_port, ui_port, smtp_port = free_port(), free_port(), free_port(), free_port()
     environment = {
         **os.environ,
         "GROEIRUIMTE_DATABASE_URL": database_url,
@@ -73,6 +77,7 @@ def start_stack(tmp: Path, database_url: str) -> Stack:
         "GROEIRUIMTE_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
         "GROEIRUIMTE_TEMPORAL_UI_PORT": str(ui_port),
         "GROEIRUIMTE_PROJECTOR_POLL_SECONDS": "0.1",
+        "GROEIRUIMTE_SMTP_PORT": str(smtp_port),
     }
     log_path = tmp / "stack.log"
     launcher = subprocess.Popen(

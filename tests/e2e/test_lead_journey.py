@@ -104,6 +104,7 @@ async def test_a_lead_travels_from_signal_to_close(stack: Stack) -> None:
             201,
         )
         await _answer_as_partner(stack, request["request_id"])
+        await _check_partner_was_mailed(stack, "contact@provincie-gelderland.example")
         await _ok(await bom.post(f"/v1/leads/{lead_id}/company-stage", json={"company_stage": "scale_up"}))
         await _ok(await bom.post(f"/v1/leads/{lead_id}/decision", json={"option_id": option["option_id"]}))
         held = await _ok(await bom.post(f"/v1/leads/{lead_id}/hold", json={"reason": "awaiting board"}))
@@ -174,6 +175,21 @@ async def _answer_as_partner(stack: Stack, request_id: str) -> None:
         assert again.status_code == 409
     async with stack.client(Role.PARTNER, "provincie-limburg") as other_partner:
         assert (await other_partner.get("/v1/partner-requests")).json() == []
+
+
+async def _check_partner_was_mailed(stack: Stack, address: str) -> None:
+    """`make run`'s local SMTP server keeps what it receives under var/mail/."""
+
+    async def mails() -> list[str]:
+        return (
+            [path.read_text() for path in stack.mail_folder.glob("*.eml")]
+            if stack.mail_folder.exists()
+            else []
+        )
+
+    received = [mail for mail in await eventually(mails) if address in mail]
+    assert received and "Nieuw verzoek van de taskforce: Project " in received[0]
+    assert "Lichtwerk" not in received[0]
 
 
 async def _check_read_models(stack: Stack, bom: httpx.AsyncClient, lead_id: str) -> None:

@@ -1,22 +1,17 @@
 """The HTTP edge in-process: problem responses, authorisation and the bounded command timeout."""
 
 import uuid
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from events.errors import ConcurrencyError, InvalidCommandError, LeadNotFoundError, StageConflictError
 from services.access import ForbiddenError
-from services.api.app import MAX_BODY_BYTES, create_app
+from services.api.app import MAX_BODY_BYTES
 from services.api.problems import PROBLEMS, NotFoundError, PayloadTooLargeError
-from services.auth import AuthenticationError, Role, mint_token
-from services.container import Container
-from services.lead_commands import CommandTimeoutError, LeadCommandService, WorkflowServiceUnavailableError
+from services.auth import AuthenticationError, Role
+from services.lead_commands import CommandTimeoutError, WorkflowServiceUnavailableError
 from services.persistence.event_store import SqlEventStore
-from services.settings import Settings
+from tests.integration.conftest import Api
 
 LEAD = {"company": {"name": "Kwantum Koppel B.V."}, "owner_org": "bom", "home_region": "zuid"}
 
@@ -35,36 +30,6 @@ def test_every_domain_and_edge_error_maps_to_its_status() -> None:
         CommandTimeoutError: 503,
         WorkflowServiceUnavailableError: 503,
     }
-
-
-class Api:
-    def __init__(self, transport: httpx.ASGITransport, settings: Settings) -> None:
-        self._transport = transport
-        self._settings = settings
-
-    def as_(self, role: Role, org: str) -> httpx.AsyncClient:
-        token = mint_token(self._settings, role=role, org=org, sub=f"{role.value}@{org}")
-        headers = {"Authorization": f"Bearer {token}"}
-        return httpx.AsyncClient(transport=self._transport, base_url="http://api", headers=headers)
-
-
-async def _api(
-    temporal_env: WorkflowEnvironment, store: SqlEventStore, task_queue: str, command_timeout: float
-) -> Api:
-    settings = Settings(temporal_task_queue=task_queue, command_timeout_seconds=command_timeout)
-    commands = LeadCommandService(temporal_env.client, store, settings)
-    container = Container(settings, store.engine, store, temporal_env.client, commands)
-    return Api(httpx.ASGITransport(app=create_app(settings, container)), settings)
-
-
-@pytest.fixture
-async def api(temporal_env: WorkflowEnvironment, store: SqlEventStore, worker: Worker) -> Api:
-    return await _api(temporal_env, store, worker.task_queue, command_timeout=20)
-
-
-@pytest.fixture
-async def api_without_worker(temporal_env: WorkflowEnvironment, store: SqlEventStore) -> AsyncIterator[Api]:
-    yield await _api(temporal_env, store, f"nobody-polls-{uuid.uuid4()}", command_timeout=1)
 
 
 async def test_command_without_a_worker_answers_503_instead_of_hanging(api_without_worker: Api) -> None:

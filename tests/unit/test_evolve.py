@@ -119,6 +119,14 @@ SAMPLE_EVENTS: dict[str, ev.DomainEvent] = {
         ev.LeadClosed(reason="aftercare done"),
         ev.NoteAdded(note_id=NEW_ID, text="Visited the cleanroom."),
         ev.IdentityDisclosed(to_org="provincie-overijssel", reason="site visit"),
+        ev.OwnerNudged(inactive_days=31),
+        ev.AftercareRequested(),
+        ev.NotificationDeliveryFailed(
+            delivery_id="lead-x/system/reminder/y/1",
+            purpose="reminder",
+            request_id=REQUEST_ID,
+            error="timeout",
+        ),
     ]
 }
 

@@ -1,12 +1,16 @@
 """Command routes of a lead: each parses, builds a command, runs it and shapes the answer."""
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 from fastapi import APIRouter, status
 
 from events import commands as cmd
+from events.calendar import add_working_days
 from events.details import LeadDetailsChanges
+from events.errors import InvalidCommandError
 from services.api.commands import RunnerDep
+from services.api.deps import ContainerDep
 from services.api.schemas import (
     DEMAND_EXTRA_FIELDS,
     CloseCreate,
@@ -16,6 +20,7 @@ from services.api.schemas import (
     DemandCreate,
     DemandUpdate,
     HoldCreate,
+    IdentityDisclosureCreate,
     InvestmentConfirmationCreate,
     LeadUpdate,
     NoteCreate,
@@ -71,11 +76,33 @@ async def propose_option(lead_id: UUID, body: OptionCreate, runner: RunnerDep) -
 
 @router.post("/partner-requests", status_code=status.HTTP_201_CREATED)
 async def send_partner_request(
-    lead_id: UUID, body: PartnerRequestCreate, runner: RunnerDep
+    lead_id: UUID, body: PartnerRequestCreate, runner: RunnerDep, container: ContainerDep
 ) -> CommandResponse:
+    """Ask a registered partner; the due date defaults to 10 working days (weekends, holidays skipped)."""
+    await _require_active_partner(container, body.partner_id)
+    # A request recorded after the fact (occurred_at back-dated) may have a due date that has passed.
+    sent_on = (body.occurred_at or datetime.now(UTC)).date()
+    due_date = body.due_date or add_working_days(sent_on, container.settings.default_due_working_days)
+    if due_date < sent_on:
+        raise InvalidCommandError("the due date lies before the request was sent", "due_date", "past")
     request_id = runner.new_id("partner-request")
-    command = cmd.SendPartnerRequest(request_id=request_id, **body.model_dump(exclude={"occurred_at"}))
+    fields = body.model_dump(exclude={"occurred_at", "due_date"})
+    command = cmd.SendPartnerRequest(request_id=request_id, due_date=due_date, **fields)
     return await runner.run(lead_id, command, body, request_id=request_id)
+
+
+async def _require_active_partner(container: ContainerDep, partner_id: str) -> None:
+    partner = await container.registry.get(partner_id)
+    if partner is None or not partner.active:
+        raise InvalidCommandError("no active partner with this id in the registry", "partner_id", "unknown")
+
+
+@router.post("/identity-disclosures")
+async def disclose_identity(
+    lead_id: UUID, body: IdentityDisclosureCreate, runner: RunnerDep
+) -> CommandResponse:
+    """Disclose the company's identity to one organisation (under NDA), with the reason."""
+    return await runner.run(lead_id, cmd.DiscloseIdentity(to_org=body.to_org, reason=body.reason), body)
 
 
 @router.post("/decision")

@@ -10,13 +10,13 @@ from events import commands as cmd
 from events.details import LeadDetails
 from events.errors import LeadNotFoundError
 from events.reference import Domain, Region
-from events.state import Stage
-from events.store import StoredEvent
+from events.state import LeadState, Stage
 from services.access import may_see_full_lead, require_full_read, require_lead_reader, require_signal
 from services.api.commands import RunnerDep, command_response, existing_lead
 from services.api.deps import ContainerDep, CurrentUser, EventStoreDep
 from services.api.schemas import CommandResponse, LeadBriefPublic, LeadCreate, LeadPage, LeadPublic
-from services.lead_reads import load_history, load_lead
+from services.audit.read_logging import ReadLogDep
+from services.lead_reads import HistoryEvent, as_shown, load_history, state_from
 from services.projections.queries import list_leads
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
@@ -37,6 +37,7 @@ async def get_leads(
     request: Request,
     user: CurrentUser,
     container: ContainerDep,
+    reads: ReadLogDep,
     stage: Stage | None = None,
     region: Region | None = None,
     domain: Domain | None = None,
@@ -55,6 +56,7 @@ async def get_leads(
         limit=limit,
         offset=offset,
     )
+    reads.record(*(row.lead_id for row in rows))
     results = [
         row.model_dump(mode="json")
         if may_see_full_lead(user, row.owner_org)
@@ -75,9 +77,12 @@ def _page_links(request: Request, count: int, limit: int, offset: int) -> dict[s
 
 
 @router.get("/{lead_id}")
-async def get_lead(lead_id: UUID, user: CurrentUser, store: EventStoreDep) -> LeadPublic | LeadBriefPublic:
+async def get_lead(
+    lead_id: UUID, user: CurrentUser, store: EventStoreDep, reads: ReadLogDep
+) -> LeadPublic | LeadBriefPublic:
     """The lead's current state, rebuilt from its events."""
     require_lead_reader(user)
+    reads.record(lead_id)
     state = await existing_lead(store, lead_id)
     if not may_see_full_lead(user, state.details.owner_org):
         return LeadBriefPublic(
@@ -91,10 +96,15 @@ async def get_lead(lead_id: UUID, user: CurrentUser, store: EventStoreDep) -> Le
 
 
 @router.get("/{lead_id}/events")
-async def get_lead_events(lead_id: UUID, user: CurrentUser, store: EventStoreDep) -> list[StoredEvent]:
-    """The lead's full event history, oldest first."""
-    require_full_read(user, await existing_lead(store, lead_id))
-    return await load_history(store, lead_id)
+async def get_lead_events(
+    lead_id: UUID, user: CurrentUser, store: EventStoreDep, reads: ReadLogDep
+) -> list[HistoryEvent]:
+    """The lead's full event history, oldest first, upcast to the current schemas."""
+    require_lead_reader(user)
+    reads.record(lead_id)
+    history = await load_history(store, lead_id)
+    require_full_read(user, _existing(state_from(history)))
+    return [as_shown(event) for event in history]
 
 
 @router.get("/{lead_id}/state")
@@ -102,12 +112,22 @@ async def get_lead_state_as_of(
     lead_id: UUID,
     user: CurrentUser,
     store: EventStoreDep,
+    reads: ReadLogDep,
     as_of: AwareDatetime | None = None,
     known_at: AwareDatetime | None = None,
 ) -> LeadPublic:
     """The state as the case stood at `as_of` (business time), as known at `known_at` (record time)."""
-    require_full_read(user, await existing_lead(store, lead_id))
-    state = await load_lead(store, lead_id, as_of=as_of, known_at=known_at)
+    require_lead_reader(user)
+    reads.record(lead_id)
+    history = await load_history(store, lead_id)
+    require_full_read(user, _existing(state_from(history)))
+    state = state_from(history, as_of=as_of, known_at=known_at)
     if state is None:
         raise LeadNotFoundError("the lead did not exist yet at that moment")
     return LeadPublic.from_state(state)
+
+
+def _existing(state: LeadState | None) -> LeadState:
+    if state is None:
+        raise LeadNotFoundError("no lead has been signalled with this id")
+    return state

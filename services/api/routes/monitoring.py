@@ -7,6 +7,7 @@ from pydantic import AwareDatetime
 
 from services.access import require_role
 from services.api.deps import ContainerDep, CurrentUser
+from services.audit.impact import impact_from_log
 from services.auth import Role
 from services.projections.impact import ImpactReport
 from services.projections.queries import impact_figures, pipeline
@@ -17,17 +18,32 @@ _MONITORING_ROLES = frozenset({Role.TASKFORCE, Role.COORDINATOR, Role.AUDITOR, R
 
 @router.get("/impact")
 async def get_impact(
-    user: CurrentUser, container: ContainerDep, as_of: AwareDatetime | None = None
+    user: CurrentUser,
+    container: ContainerDep,
+    as_of: AwareDatetime | None = None,
+    known_at: AwareDatetime | None = None,
 ) -> ImpactReport:
-    """The five impact figures with their full and pro-rata targets, as of a moment (default now)."""
+    """The five impact figures with their full and pro-rata targets, as of a moment (default now).
+
+    With `known_at` they are recomputed from the event log as the system knew it then (reproducible).
+    """
     require_role(user, _MONITORING_ROLES, "see monitoring figures")
-    settings = container.settings
+    settings, moment = container.settings, as_of or datetime.now(UTC)
+    if known_at is not None:
+        return await impact_from_log(
+            container.store,
+            targets=settings.targets,
+            programme_start=settings.programme_start,
+            programme_end=settings.programme_end,
+            as_of=moment,
+            known_at=known_at,
+        )
     return await impact_figures(
         container.engine,
         targets=settings.targets,
         programme_start=settings.programme_start,
         programme_end=settings.programme_end,
-        as_of=as_of or datetime.now(UTC),
+        as_of=moment,
     )
 
 

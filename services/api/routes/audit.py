@@ -1,0 +1,60 @@
+"""Auditing over HTTP: chain verification, the access log, and a lead's case-file export."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from services.access import require_full_read, require_lead_reader, require_role
+from services.api.commands import existing_lead
+from services.api.deps import ContainerDep, CurrentUser, EventStoreDep
+from services.audit.access_log import AccessLogPage, ProcessingActivity, query_access_log
+from services.audit.export import MEDIA_TYPE, case_file, case_file_name
+from services.audit.read_logging import ReadLogDep
+from services.audit.verify import VerificationReport, verify_lead, verify_log
+from services.auth import Role
+
+router = APIRouter(tags=["audit"])
+_AUDITORS = frozenset({Role.AUDITOR, Role.COORDINATOR})
+
+
+@router.get("/v1/audit/verification")
+async def get_verification(
+    user: CurrentUser, container: ContainerDep, lead_id: UUID | None = None
+) -> VerificationReport:
+    """Walk the hash chain of the whole log, or of one lead up to the log head; name the first break."""
+    require_role(user, _AUDITORS, "verify the event log")
+    if lead_id is None:
+        return await verify_log(container.store)
+    return await verify_lead(container.store, lead_id)
+
+
+@router.get("/v1/audit/access-log")
+async def get_access_log(
+    user: CurrentUser,
+    container: ContainerDep,
+    lead_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AccessLogPage:
+    """Who read which lead's data, when, through which endpoint and for which processing activity."""
+    require_role(user, _AUDITORS, "read the access log")
+    lead = None if lead_id is None else str(lead_id)
+    return await query_access_log(container.engine, lead_id=lead, limit=limit, offset=offset)
+
+
+@router.get(
+    "/v1/leads/{lead_id}/export",
+    response_class=Response,
+    responses={200: {"content": {MEDIA_TYPE: {}}, "description": "The case file (CloudEvents JSON lines)"}},
+)
+async def export_case_file(
+    lead_id: UUID, user: CurrentUser, store: EventStoreDep, container: ContainerDep, reads: ReadLogDep
+) -> Response:
+    """The lead's case file, verifiable offline with `python -m services.audit.verify_export FILE`."""
+    require_lead_reader(user)
+    reads.record(lead_id, activity=ProcessingActivity.VERANTWOORDING)
+    require_full_read(user, await existing_lead(store, lead_id))
+    content = await case_file(container.engine, lead_id, user.as_actor())
+    disposition = f'attachment; filename="{case_file_name(lead_id)}"'
+    return Response(content, media_type=MEDIA_TYPE, headers={"Content-Disposition": disposition})

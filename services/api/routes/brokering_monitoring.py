@@ -1,0 +1,34 @@
+"""Monitoring of brokering: bottlenecks by region and demand kind, partner responsiveness."""
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+
+from services.access import require_role
+from services.api.deps import ContainerDep, CurrentUser
+from services.auth import Role
+from services.projections.monitoring import (
+    Bottlenecks,
+    PartnerResponsiveness,
+    bottlenecks,
+    partner_responsiveness,
+)
+
+router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
+_MONITORING_ROLES = frozenset({Role.TASKFORCE, Role.COORDINATOR, Role.AUDITOR, Role.MINISTRY})
+
+
+@router.get("/bottlenecks")
+async def get_bottlenecks(user: CurrentUser, container: ContainerDep) -> Bottlenecks:
+    """Unresolved demands by the lead's home region and demand kind: where the country lacks room."""
+    require_role(user, _MONITORING_ROLES, "see monitoring figures")
+    return await bottlenecks(container.engine)
+
+
+@router.get("/partners")
+async def get_partner_responsiveness(
+    user: CurrentUser, container: ContainerDep
+) -> list[PartnerResponsiveness]:
+    """Per partner: requests, open and overdue ones, answers, reminders and median days to answer."""
+    require_role(user, _MONITORING_ROLES - {Role.MINISTRY}, "see partner figures")
+    return await partner_responsiveness(container.engine, datetime.now(UTC).date())

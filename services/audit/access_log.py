@@ -1,0 +1,88 @@
+"""Logged reads (after the Dutch "Logboek dataverwerkingen" standard): who read which lead, when and why."""
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.audit.tables import access_log
+from services.auth import Principal, Role
+
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,64}$")
+
+
+class ProcessingActivity(StrEnum):
+    """The registered processing activities a read serves (the standard's `processing_activity_id`)."""
+
+    CASUSBEHANDELING = "casusbehandeling"  # the taskforce working on a case
+    VERANTWOORDING = "verantwoording"  # accountability: audits, reports, case-file exports
+
+
+class AccessEntry(BaseModel):
+    """One read of one lead's data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    sub: str
+    org: str
+    role: str
+    lead_id: str
+    endpoint: str
+    trace_id: str
+    processing_activity: ProcessingActivity
+
+
+class AccessEntryPublic(AccessEntry):
+    id: int
+
+
+class AccessLogPage(BaseModel):
+    count: int
+    results: list[AccessEntryPublic]
+
+
+def trace_id_from(headers: Mapping[str, str]) -> str:
+    """The W3C `traceparent` trace id, else a well-formed `X-Correlation-ID`, else a new id."""
+    traceparent = _TRACEPARENT.match(headers.get("traceparent", "").strip().lower())
+    if traceparent and traceparent.group(1) != "0" * 32:
+        return traceparent.group(1)
+    correlation_id = headers.get("x-correlation-id", "").strip()
+    if _CORRELATION_ID.match(correlation_id):
+        return correlation_id
+    return uuid.uuid4().hex
+
+
+def activity_of(principal: Principal) -> ProcessingActivity:
+    """Auditors read to hold the programme to account; everyone else to work on the case."""
+    if principal.role is Role.AUDITOR:
+        return ProcessingActivity.VERANTWOORDING
+    return ProcessingActivity.CASUSBEHANDELING
+
+
+async def write_entries(engine: AsyncEngine, entries: Sequence[AccessEntry]) -> None:
+    """Append the entries in one transaction (one round trip for a page of leads)."""
+    if not entries:
+        return
+    async with engine.begin() as connection:
+        await connection.execute(insert(access_log), [entry.model_dump() for entry in entries])
+
+
+async def query_access_log(
+    engine: AsyncEngine, *, lead_id: str | None = None, limit: int = 100, offset: int = 0
+) -> AccessLogPage:
+    """Entries oldest first, for one lead or all."""
+    conditions = [] if lead_id is None else [access_log.c.lead_id == lead_id]
+    counting = select(func.count()).select_from(access_log).where(*conditions)
+    page = select(access_log).where(*conditions).order_by(access_log.c.id).limit(limit).offset(offset)
+    async with engine.connect() as connection:
+        count = (await connection.execute(counting)).scalar_one()
+        rows = (await connection.execute(page)).all()
+    results = [AccessEntryPublic.model_validate(row._asdict()) for row in rows]
+    return AccessLogPage(count=int(count), results=results)

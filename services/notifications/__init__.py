@@ -1,0 +1,1 @@
+"""Notifications: Dutch e-mails over SMTP and signed CloudEvents webhooks, each delivered once."""

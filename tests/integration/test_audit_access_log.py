@@ -1,0 +1,151 @@
+"""Logged reads: every read of lead-level data leaves an append-only entry the auditor can query."""
+
+import statistics
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from events import commands as cmd
+from services.audit.access_log import ProcessingActivity
+from services.audit.read_logging import read_log
+from services.auth import Role
+from services.projections.projector import Projector
+from tests.integration.audit_support import AuditApi, LeadWriter
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[AuditApi]:
+    api = await AuditApi.on(database_url)
+    yield api
+    await api.container.close()
+
+
+async def _access_log(api: AuditApi, **params: Any) -> list[dict[str, Any]]:
+    async with api.as_(Role.AUDITOR, "adr", sub="dirk@adr.nl") as auditor:
+        response = await auditor.get("/v1/audit/access-log", params=params)
+    assert response.status_code == 200, response.text
+    page: dict[str, Any] = response.json()
+    assert page["count"] == len(page["results"])
+    results: list[dict[str, Any]] = page["results"]
+    return results
+
+
+async def test_each_read_of_a_lead_is_logged_with_who_what_when_why_and_trace(api: AuditApi) -> None:
+    lead = await LeadWriter(api.store).signal("2026-05-04T09:00:00Z")
+    other = await LeadWriter(api.store).signal("2026-05-05T09:00:00Z", owner_org="liof")
+    base = f"/v1/leads/{lead.lead_id}"
+    async with api.as_(Role.TASKFORCE, "bom", sub="anna@bom.nl") as anna:
+        assert (await anna.get(base, headers={"traceparent": TRACEPARENT})).status_code == 200
+        assert (
+            await anna.get(f"{base}/events", headers={"X-Correlation-ID": "case-review-7"})
+        ).status_code == 200
+        assert (await anna.get(f"{base}/state", params={"as_of": "2026-05-05T00:00:00Z"})).status_code == 200
+    async with api.as_(Role.AUDITOR, "adr", sub="dirk@adr.nl") as auditor:
+        assert (await auditor.get(f"{base}/export")).status_code == 200
+    entries = await _access_log(api, lead_id=str(lead.lead_id))
+
+    assert [(e["sub"], e["org"], e["role"], e["endpoint"], e["processing_activity"]) for e in entries] == [
+        ("anna@bom.nl", "bom", "taskforce", "GET /v1/leads/{lead_id}", "casusbehandeling"),
+        ("anna@bom.nl", "bom", "taskforce", "GET /v1/leads/{lead_id}/events", "casusbehandeling"),
+        ("anna@bom.nl", "bom", "taskforce", "GET /v1/leads/{lead_id}/state", "casusbehandeling"),
+        ("dirk@adr.nl", "adr", "auditor", "GET /v1/leads/{lead_id}/export", "verantwoording"),
+    ]
+    assert [e["trace_id"] for e in entries[:2]] == [TRACE_ID, "case-review-7"]
+    assert len(entries[2]["trace_id"]) == 32  # generated when the caller sent none
+    assert all(e["lead_id"] == str(lead.lead_id) for e in entries)
+    assert entries[0]["at"] <= entries[-1]["at"]
+    assert await _access_log(api, lead_id=str(other.lead_id)) == []
+
+
+async def test_a_list_logs_every_lead_it_shows(api: AuditApi) -> None:
+    shown = [
+        await LeadWriter(api.store).signal("2026-05-04T09:00:00Z", owner_org=org) for org in ("bom", "liof")
+    ]
+    await Projector(api.store.engine).run_once()
+    async with api.as_(Role.TASKFORCE, "bom") as taskforce:
+        assert (await taskforce.get("/v1/leads")).json()["count"] == 2
+    entries = await _access_log(api)
+    assert sorted(e["lead_id"] for e in entries) == sorted(str(lead.lead_id) for lead in shown)
+    assert {e["endpoint"] for e in entries} == {"GET /v1/leads"}
+
+
+async def test_a_refused_attempt_on_another_organisations_lead_is_logged_but_roles_without_access_are_not(
+    api: AuditApi,
+) -> None:
+    lead = await LeadWriter(api.store).signal("2026-05-04T09:00:00Z")
+    stranger, ministry = api.as_(Role.TASKFORCE, "liof"), api.as_(Role.MINISTRY, "ministerie-ez")
+    async with stranger, ministry:
+        assert (await stranger.get(f"/v1/leads/{lead.lead_id}/events")).status_code == 403
+        assert (await ministry.get(f"/v1/leads/{lead.lead_id}")).status_code == 403
+        assert (await stranger.get("/v1/audit/access-log")).status_code == 403
+        assert (await ministry.get("/v1/audit/access-log")).status_code == 403
+    async with api.as_(Role.COORDINATOR, "nfia") as coordinator:
+        page = (await coordinator.get("/v1/audit/access-log", params={"lead_id": str(lead.lead_id)})).json()
+    attempts = [(e["org"], e["endpoint"]) for e in page["results"]]
+    assert attempts == [("liof", "GET /v1/leads/{lead_id}/events")]
+
+
+async def test_access_log_is_append_only_in_the_database(api: AuditApi) -> None:
+    lead = await LeadWriter(api.store).signal("2026-05-04T09:00:00Z")
+    async with api.as_(Role.COORDINATOR, "nfia") as coordinator:
+        await coordinator.get(f"/v1/leads/{lead.lead_id}")
+    for statement in ("UPDATE access_log SET sub = 'nobody'", "DELETE FROM access_log"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with api.store.engine.begin() as connection:
+                await connection.execute(text(statement))
+    assert len(await _access_log(api)) == 1
+
+
+async def test_a_read_that_cannot_be_logged_is_refused_not_served(api: AuditApi) -> None:
+    lead = await LeadWriter(api.store).signal("2026-05-04T09:00:00Z")
+    async with api.store.engine.begin() as connection:
+        await connection.execute(text("DROP TABLE access_log"))
+    async with api.as_(Role.COORDINATOR, "nfia") as coordinator:
+        response = await coordinator.get(f"/v1/leads/{lead.lead_id}/events")
+    assert response.status_code == 503
+    assert "access log" in response.json()["detail"]
+    assert "LeadSignalled" not in response.text
+
+
+class _Unlogged:
+    def record(self, *lead_ids: uuid.UUID, activity: ProcessingActivity | None = None) -> None:
+        """The baseline: the same route without writing an entry."""
+
+
+async def _median_latency(client: httpx.AsyncClient, path: str, requests: int) -> float:
+    seconds = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        assert (await client.get(path)).status_code == 200
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds)
+
+
+async def test_logging_a_read_does_not_double_its_latency(api: AuditApi) -> None:
+    """Benchmark: the median time of reading a lead's history, with and without its access-log entry."""
+    lead = await LeadWriter(api.store).signal("2026-05-04T09:00:00Z")
+    await lead.start_case("2026-05-05T09:00:00Z")
+    for day in range(10, 20):
+        await lead.do(cmd.AddNote(note_id=uuid.uuid4(), text="call " * 40), f"2026-05-{day}T09:00:00Z")
+    path = f"/v1/leads/{lead.lead_id}/events"
+    logged, unlogged = [], []
+    async with api.as_(Role.TASKFORCE, "bom") as taskforce:
+        await _median_latency(taskforce, path, 5)  # warm up
+        for _ in range(4):  # interleaved rounds, so drift affects both alike
+            api.app.dependency_overrides[read_log] = _Unlogged
+            unlogged.append(await _median_latency(taskforce, path, 15))
+            api.app.dependency_overrides.clear()
+            logged.append(await _median_latency(taskforce, path, 15))
+    with_log, without_log = statistics.median(logged), statistics.median(unlogged)
+    print(f"\nread {path}: {without_log * 1000:.2f} ms unlogged, {with_log * 1000:.2f} ms logged")
+    assert with_log < 2 * without_log
+    assert len(await _access_log(api, lead_id=str(lead.lead_id))) == 60 + 5
