@@ -11,6 +11,7 @@ from services.api.commands import RunnerDep
 from services.api.deps import ContainerDep, CurrentUser
 from services.api.problems import NotFoundError
 from services.api.schemas import CommandResponse, PartnerResponseCreate
+from services.audit.read_logging import ReadLogDep
 from services.auth import Principal, Role
 from services.projections.queries import PartnerRequestRow, find_partner_request, partner_inbox
 
@@ -18,11 +19,13 @@ router = APIRouter(prefix="/v1/partner-requests", tags=["partner requests"])
 
 
 @router.get("")
-async def get_inbox(user: CurrentUser, container: ContainerDep) -> list[PartnerRequestRow]:
+async def get_inbox(user: CurrentUser, container: ContainerDep, reads: ReadLogDep) -> list[PartnerRequestRow]:
     """Only the requests addressed to the caller's organisation, by code name."""
     if not user.roles & {Role.PARTNER, Role.TASKFORCE, Role.COORDINATOR}:
         raise ForbiddenError("your role has no partner inbox")
-    return await partner_inbox(container.engine, user.org)
+    inbox = await partner_inbox(container.engine, user.org)
+    reads.record(*{row.lead_id for row in inbox})
+    return inbox
 
 
 @router.post("/{request_id}/response")
