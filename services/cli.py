@@ -8,6 +8,7 @@ import typer
 
 from services.auth import Role, mint_token
 from services.cli_audit import audit_app
+from services.observability import configure_logging
 from services.settings import Settings
 
 app = typer.Typer(
@@ -19,7 +20,7 @@ app.add_typer(audit_app, name="audit")
 
 
 def _settings() -> Settings:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(logging.INFO)
     return Settings()
 
 

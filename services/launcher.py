@@ -42,6 +42,8 @@ class Launcher:
             "--ip", host, "--port", port, "--ui-port", str(self.settings.temporal_ui_port),
             "--db-filename", str(self.settings.var_dir / "temporal.db"),
             "--namespace", self.settings.temporal_namespace, "--log-level", "warn",
+            # Bursts of commands on one lead: the default of 10 in-flight updates answers some with 503.
+            "--dynamic-config-value", "history.maxInFlightUpdates=100",
         ]  # fmt: skip
         log = (self.settings.var_dir / "temporal.log").open("ab")
         self.children["temporal"] = subprocess.Popen(command, stdout=log, stderr=log)

@@ -24,6 +24,7 @@ from events.errors import (
 )
 from events.store import EventStore
 from services.lead_reads import load_lead
+from services.observability import COMMANDS
 from services.settings import Settings
 from workflows.lead import LeadWorkflow
 from workflows.payloads import CommandInput, CommandResult, LeadWorkflowInput, workflow_id_for
@@ -62,12 +63,24 @@ class LeadCommandService:
         call = self._client.execute_update_with_start_workflow(
             LeadWorkflow.execute, command, start_workflow_operation=start, id=update_id
         )
-        return await self._translated(lead_id, call)
+        return await self._counted(lead_id, command, call)
 
     async def execute(self, lead_id: UUID, command: CommandInput, update_id: str) -> CommandResult:
         handle = self._client.get_workflow_handle_for(LeadWorkflow.run, workflow_id_for(lead_id))
         call = handle.execute_update(LeadWorkflow.execute, command, id=update_id)
-        return await self._translated(lead_id, call)
+        return await self._counted(lead_id, command, call)
+
+    async def _counted(
+        self, lead_id: UUID, command: CommandInput, call: Awaitable[CommandResult]
+    ) -> CommandResult:
+        name = command.command.command_type
+        try:
+            result = await self._translated(lead_id, call)
+        except Exception as error:
+            COMMANDS.labels(name, _OUTCOMES.get(type(error), "rejected")).inc()
+            raise
+        COMMANDS.labels(name, "accepted").inc()
+        return result
 
     async def _translated(self, lead_id: UUID, call: Awaitable[CommandResult]) -> CommandResult:
         try:
@@ -90,6 +103,9 @@ class LeadCommandService:
         if state is None:
             return LeadNotFoundError("no lead has been signalled with this id")
         return StageConflictError(f"the lead is {state.stage.value}", state.stage)
+
+
+_OUTCOMES = {CommandTimeoutError: "timeout", WorkflowServiceUnavailableError: "unavailable"}
 
 
 def _domain_error(cause: BaseException | None) -> Exception:

@@ -6,6 +6,7 @@ import signal
 
 import httpx
 import uvicorn
+from prometheus_client import start_http_server
 
 from services.api.app import create_app
 from services.container import build_container, build_deliverer
@@ -30,6 +31,8 @@ async def run_worker(settings: Settings) -> None:
     container = await build_container(settings)
     assert container.temporal is not None
     stop = _stop_on_signals()
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port, addr=settings.api_host)
     async with httpx.AsyncClient() as http:
         notifier = build_deliverer(settings, container, http)
         worker = build_worker(container.temporal, settings.temporal_task_queue, container.store, notifier)

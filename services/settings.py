@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     jwt_audience: str = "groeiruimte"
     token_ttl_hours: int = 12
 
+    worker_metrics_port: int = Field(default=0, ge=0, description="0: no metrics endpoint on the worker")
+    temporal_metrics_address: str | None = Field(default=None, description="e.g. 127.0.0.1:9464")
+
     projector_poll_seconds: float = 0.2
     projector_batch_size: int = 500
 

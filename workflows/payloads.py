@@ -1,10 +1,12 @@
 """Payloads that cross the Temporal boundary (`…Input` / `…Result`), serialised by the pydantic converter."""
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from events.brokering import BrokeringPolicy
 from events.commands import Command
 from events.state import LeadState
 from events.store import Actor, NewEvent, StoredEvent
@@ -36,13 +38,27 @@ class CommandResult(BaseModel):
     events: list[StoredEvent]
 
 
+class DeliveryInput(BaseModel):
+    """One notification to deliver (e-mail and/or webhook); `delivery_id` makes it happen once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    delivery_id: str
+    purpose: Literal["request", "reminder", "escalation", "nudge", "aftercare"]
+    lead_id: UUID
+    request_id: UUID | None = None
+    reminder_number: int = 0
+
+
 class LeadWorkflowInput(BaseModel):
-    """Start (or continue-as-new) input; carries state and recent update answers across runs."""
+    """Start (or continue-as-new) input; carries state, pending deliveries and recent answers."""
 
     lead_id: UUID
     state: LeadState | None = None
     recent_results: dict[str, CommandResult] = Field(default_factory=dict)
     continue_as_new_after_events: int = 2000
+    policy: BrokeringPolicy = Field(default_factory=BrokeringPolicy)
+    outbox: list[DeliveryInput] = Field(default_factory=list)
 
 
 class AppendInput(BaseModel):

@@ -2,18 +2,30 @@
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from events.store import EventStore
-from workflows.activities import LeadActivities
+from workflows.activities import LeadActivities, Notifier
 from workflows.lead import LeadWorkflow
 
+# Deterministic libraries the domain uses (the Dutch holiday calendar) load outside the sandbox:
+# they read the clock only when imported, never while computing a date.
+PASSTHROUGH_MODULES = ("holidays", "dateutil", "six")
 
-def build_worker(client: Client, task_queue: str, store: EventStore) -> Worker:
-    """A worker for the leads task queue, its activities bound to the given store."""
-    activities = LeadActivities(store)
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox every worker and replayer must use for LeadWorkflow."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
+def build_worker(client: Client, task_queue: str, store: EventStore, notifier: Notifier) -> Worker:
+    """A worker for the leads task queue, its activities bound to the given store and notifier."""
+    activities = LeadActivities(store, notifier)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[LeadWorkflow],
-        activities=[activities.append_events],
+        activities=[activities.append_events, activities.deliver_notification],
+        workflow_runner=workflow_runner(),
     )

@@ -17,6 +17,7 @@ from services.api.routes import (
     partners,
 )
 from services.container import Container, build_container
+from services.observability import CORRELATION_ID, correlation_id_from
 from services.settings import Settings
 
 API_VERSION = "1.0.0"
@@ -59,6 +60,8 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
 
 async def _edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """API-Version on every response; bodies over the limit refused before they are read."""
+    correlation_id = correlation_id_from(dict(request.headers))
+    CORRELATION_ID.set(correlation_id)
     length = request.headers.get("content-length", "0")
     response: Response
     if length.isdigit() and int(length) > MAX_BODY_BYTES:
@@ -67,4 +70,5 @@ async def _edge(request: Request, call_next: Callable[[Request], Awaitable[Respo
     else:
         response = await call_next(request)
     response.headers["API-Version"] = API_VERSION
+    response.headers["X-Correlation-ID"] = correlation_id
     return response

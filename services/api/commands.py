@@ -15,6 +15,7 @@ from services.api.deps import CommandsDep, CurrentUser, EventStoreDep
 from services.api.schemas import CommandBody, CommandResponse
 from services.auth import Principal
 from services.lead_reads import load_lead
+from services.observability import CORRELATION_ID
 from workflows.payloads import CommandInput, CommandResult
 
 AUDIT_REASON_HEADER = "X-Audit-Toelichting"
@@ -51,7 +52,7 @@ class LeadCommandRunner:
             actor=self.user.as_actor(),
             occurred_at=body.occurred_at if body else None,
             reason=self._headers.get(AUDIT_REASON_HEADER),
-            correlation_id=self._headers.get("X-Correlation-ID"),
+            correlation_id=CORRELATION_ID.get(),
         )
 
     async def run(

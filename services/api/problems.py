@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.errors import ConcurrencyError, InvalidCommandError, LeadNotFoundError, StageConflictError
@@ -34,6 +35,8 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
     PayloadTooLargeError: (413, "payload-too-large", "Request body too large"),
     InvalidCommandError: (422, "invalid-input", "Invalid input"),
     CommandTimeoutError: (503, "command-timeout", "The workflow did not answer in time"),
+    DBAPIError: (503, "database-unavailable", "The database is unavailable"),
+    ConnectionError: (503, "database-unavailable", "The database is unavailable"),
     WorkflowServiceUnavailableError: (503, "workflow-unavailable", "The workflow service is unavailable"),
 }
 
@@ -58,7 +61,10 @@ async def _mapped(request: Request, error: Exception) -> JSONResponse:
         extra["stage"] = error.stage
     if isinstance(error, InvalidCommandError):
         extra["invalidParams"] = [{"name": error.field, "code": error.code, "reason": str(error)}]
-    return problem(request, status, slug, title, str(error), **extra)
+    # Infrastructure errors say what is unavailable, never how (no driver messages, no stack traces).
+    infrastructure = isinstance(error, DBAPIError | ConnectionError)
+    detail = "try again later" if infrastructure else str(error)
+    return problem(request, status, slug, title, detail, **extra)
 
 
 async def _validation(request: Request, error: Exception) -> JSONResponse:

@@ -6,6 +6,7 @@ take turns, and a crash rolls back both the read-model changes and the checkpoin
 
 import asyncio
 import contextlib
+import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
@@ -34,6 +36,7 @@ from services.projections.tables import (
 )
 
 LEAD_STREAM_PREFIX = "lead-"
+log = logging.getLogger("groeiruimte.projector")
 # A rebuild folds this many events per transaction: each lead's rows are then written once per batch
 # instead of once per few hundred events.
 REBUILD_BATCH_SIZE = 200_000
@@ -89,11 +92,22 @@ class Projector:
         return await self._project_batch(self._batch_size)
 
     async def run(self, stop: asyncio.Event, poll_seconds: float) -> None:
-        """Project until `stop` is set, polling the log every `poll_seconds` when caught up."""
+        """Project until `stop` is set, polling the log every `poll_seconds` when caught up.
+
+        A database outage is waited out with backoff: the failed batch rolled back with its
+        checkpoint, so trying again is safe.
+        """
+        backoff = poll_seconds
         while not stop.is_set():
-            if await self.run_once() == 0:
+            try:
+                applied = await self.run_once()
+                backoff = poll_seconds
+            except (OSError, DBAPIError) as error:
+                log.warning("projector cannot reach the database (%s); retrying in %.1fs", error, backoff)
+                applied, backoff = 0, min(backoff * 2, 30.0)
+            if applied == 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), poll_seconds)
+                    await asyncio.wait_for(stop.wait(), backoff)
 
     async def rebuild(self) -> int:
         """Empty the read models and project the whole log again; returns the events applied."""

@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from events.errors import ConcurrencyError, InvalidCommandError, LeadNotFoundError, StageConflictError
 from services.access import ForbiddenError
@@ -28,6 +29,8 @@ def test_every_domain_and_edge_error_maps_to_its_status() -> None:
         PayloadTooLargeError: 413,
         InvalidCommandError: 422,
         CommandTimeoutError: 503,
+        DBAPIError: 503,
+        ConnectionError: 503,
         WorkflowServiceUnavailableError: 503,
     }
 
@@ -104,3 +107,17 @@ async def test_back_dated_step_keeps_business_time_apart_from_record_time(api: A
     assert events[0]["occurred_at"] == "2026-03-02T09:00:00Z"
     assert events[0]["recorded_at"] > events[0]["occurred_at"]
     assert before.status_code == 404
+
+
+async def test_correlation_id_follows_a_command_into_its_events_and_metrics_count_it(api: Api) -> None:
+    async with api.as_(Role.TASKFORCE, "bom") as bom:
+        signalled = await bom.post("/v1/leads", json=LEAD, headers={"X-Correlation-ID": "trace-kraanvogel-1"})
+        events = (await bom.get(f"/v1/leads/{signalled.json()['lead_id']}/events")).json()
+        refused = await bom.post(f"/v1/leads/{signalled.json()['lead_id']}/articulation/complete")
+        metrics = (await bom.get("/metrics")).text
+    assert signalled.headers["X-Correlation-ID"] == "trace-kraanvogel-1"
+    assert events[0]["metadata"]["correlation_id"] == "trace-kraanvogel-1"
+    assert refused.status_code == 409
+    assert 'groeiruimte_commands_total{command="SignalLead",outcome="accepted"}' in metrics
+    assert 'groeiruimte_commands_total{command="CompleteArticulation",outcome="rejected"}' in metrics
+    assert "groeiruimte_projection_lag_events" in metrics

@@ -1,13 +1,16 @@
 """Liveness, readiness and Prometheus metrics."""
 
+import contextlib
 from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.api.deps import ContainerDep
+from services.observability import update_projection_lag
 
 router = APIRouter(tags=["operations"])
 
@@ -49,5 +52,8 @@ async def _temporal_ok(container: ContainerDep) -> bool:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(container: ContainerDep) -> Response:
+    """Prometheus metrics of this API process, with the projection lag read from the database."""
+    with contextlib.suppress(SQLAlchemyError):  # a database outage shows in /readyz, not here
+        await update_projection_lag(container.engine)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
