@@ -52,7 +52,7 @@ APPEND_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=10),
     non_retryable_error_types=["ConcurrencyError"],
 )
-DELIVERY_TIMEOUT = timedelta(seconds=60)
+DELIVERY_TIMEOUT = timedelta(seconds=30)  # aiosmtplib gives up after 30 s too
 # Mail servers and webhook receivers get about twenty minutes; then the failure is recorded on the lead.
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=10),

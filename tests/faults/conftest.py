@@ -130,6 +130,7 @@ class FaultStack:
     postgres: PrivatePostgres | None
     api_port: int = field(default_factory=free_port)
     temporal_port: int = field(default_factory=free_port)
+    smtp_port: int = field(default_factory=free_port)
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     settings: Settings = field(default_factory=lambda: Settings(_env_file=None))
 
@@ -157,6 +158,7 @@ class FaultStack:
             "GROEIRUIMTE_PROJECTOR_POLL_SECONDS": "0.1",
             # Small batches: a projector killed mid-stream is killed mid-batch.
             "GROEIRUIMTE_PROJECTOR_BATCH_SIZE": "5",
+            "GROEIRUIMTE_SMTP_PORT": str(self.smtp_port),
         }
 
     def log(self, name: str) -> Path:
