@@ -29,5 +29,13 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+.PHONY: bench-full
+
+bench: install ## benchmarks against their baselines, quick sizes (under 3 minutes); needs PostgreSQL
+	$(PY) -m bench.run --quick
+
+bench-full: install ## the benchmarks at issue 7's sizes (1M-event rebuild, 100k leads / 10M events)
+	$(PY) -m bench.run --full
+
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,16 @@ from events.demands import DemandSpec, DemandStatus
 from events.details import CountryCode, LeadDetails, LeadDetailsChanges, OrgSlug, ShortText, Text
 from events.reference import CompanyStage, OutcomeCode, Province, Region
 
+MAX_DEMANDS_PER_STEP = 50
+# A partner's answer: a few named facts (site, capacity, price …), each short.
+AnswerDetails = Annotated[
+    dict[
+        Annotated[str, Field(max_length=100)],
+        Annotated[str, Field(max_length=2000)] | int | float | bool | None,
+    ],
+    Field(max_length=30),
+]
+
 
 class _Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -57,14 +67,14 @@ class ProposeLocationOption(_Command):
     province: Province | None = None
     municipality: ShortText | None = None
     site: ShortText | None = None
-    demand_ids: list[UUID] = Field(default_factory=list)
+    demand_ids: list[UUID] = Field(default_factory=list, max_length=MAX_DEMANDS_PER_STEP)
 
 
 class SendPartnerRequest(_Command):
     command_type: Literal["SendPartnerRequest"] = "SendPartnerRequest"
     request_id: UUID
     partner_id: OrgSlug
-    demand_ids: list[UUID] = Field(default_factory=list)
+    demand_ids: list[UUID] = Field(default_factory=list, max_length=MAX_DEMANDS_PER_STEP)
     question: Text
     due_date: date
 
@@ -73,7 +83,7 @@ class RespondToPartnerRequest(_Command):
     command_type: Literal["RespondToPartnerRequest"] = "RespondToPartnerRequest"
     request_id: UUID
     answer: Literal["offer", "decline"]
-    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    details: AnswerDetails = Field(default_factory=dict)
     reason: Annotated[str, Field(max_length=4000)] | None = None
 
 
@@ -138,6 +148,18 @@ class DiscloseIdentity(_Command):
     reason: Text
 
 
+class AddCaseTeamMember(_Command):
+    command_type: Literal["AddCaseTeamMember"] = "AddCaseTeamMember"
+    org: OrgSlug
+    reason: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class RemoveCaseTeamMember(_Command):
+    command_type: Literal["RemoveCaseTeamMember"] = "RemoveCaseTeamMember"
+    org: OrgSlug
+    reason: Annotated[str, Field(max_length=4000)] | None = None
+
+
 Command = Annotated[
     SignalLead
     | AmendLeadDetails
@@ -156,7 +178,9 @@ Command = Annotated[
     | ConfirmInvestment
     | CloseLead
     | AddNote
-    | DiscloseIdentity,
+    | DiscloseIdentity
+    | AddCaseTeamMember
+    | RemoveCaseTeamMember,
     Field(discriminator="command_type"),
 ]
 

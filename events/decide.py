@@ -276,6 +276,25 @@ def _disclose(state: LeadState, command: cmd.DiscloseIdentity) -> list[ev.Domain
     return [ev.IdentityDisclosed(to_org=command.to_org, reason=command.reason)]
 
 
+@_rule(cmd.AddCaseTeamMember, _WORKING)
+def _add_to_case_team(state: LeadState, command: cmd.AddCaseTeamMember) -> list[ev.DomainEvent]:
+    if not is_known_organisation(command.org):
+        raise InvalidCommandError("unknown organisation", "org", "unknown")
+    if command.org == state.details.owner_org:
+        raise InvalidCommandError("the owning organisation leads the case already", "org", "owner")
+    if command.org in state.case_team:
+        raise StageConflictError("this organisation is on the case team already", state.stage)
+    return [ev.CaseTeamMemberAdded(org=command.org, reason=command.reason)]
+
+
+# Taking access away is always possible while the case lives, also on hold and after the decision.
+@_rule(cmd.RemoveCaseTeamMember, _ANY_BUT_CLOSED)
+def _remove_from_case_team(state: LeadState, command: cmd.RemoveCaseTeamMember) -> list[ev.DomainEvent]:
+    if command.org not in state.case_team:
+        raise InvalidCommandError("this organisation is not on the case team", "org", "not_a_member")
+    return [ev.CaseTeamMemberRemoved(org=command.org, reason=command.reason)]
+
+
 @_rule(cmd.SendPartnerReminder, _BROKERING)
 def _remind(state: LeadState, command: cmd.SendPartnerReminder) -> list[ev.DomainEvent]:
     _open_request(state, command.request_id)

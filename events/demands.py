@@ -65,7 +65,7 @@ class TalentSpec(_Spec):
     fte_mbo: PositiveAmount | None = None
     fte_hbo: PositiveAmount | None = None
     fte_wo: PositiveAmount | None = None
-    profiles: list[str] = Field(default_factory=list, max_length=50)
+    profiles: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
 
 
 class HousingAccessibilitySpec(_Spec):
@@ -106,7 +106,7 @@ class FinancingSpec(_Spec):
     kind: Literal["financing"] = "financing"
     amount_eur: PositiveAmount | None = None
     ticket_size_eur: PositiveAmount | None = None
-    instruments: list[FinancingInstrument] = Field(default_factory=list)
+    instruments: list[FinancingInstrument] = Field(default_factory=list, max_length=20)
 
 
 DemandSpec = Annotated[

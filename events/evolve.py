@@ -59,7 +59,8 @@ def evolve(state: LeadState | None, event: ev.DomainEvent, occurred_at: datetime
         raise ValueError(f"{event.type} cannot start a lead's history")
     changes = _HANDLERS[type(event)](state, event, occurred_at)
     if type(event) not in SYSTEM_EVENTS:
-        changes["last_activity_at"] = occurred_at
+        # A back-dated step (a meeting recorded later) does not make the case look stale.
+        changes["last_activity_at"] = max(state.last_activity_at, occurred_at)
     return state.model_copy(update={**changes, "version": state.version + 1})
 
 
@@ -200,6 +201,16 @@ def _note(state: LeadState, event: ev.NoteAdded, at: datetime) -> dict[str, Any]
 @_on(ev.IdentityDisclosed)
 def _disclosed(state: LeadState, event: ev.IdentityDisclosed, at: datetime) -> dict[str, Any]:
     return {"disclosed_to": sorted({*state.disclosed_to, event.to_org})}
+
+
+@_on(ev.CaseTeamMemberAdded)
+def _joined(state: LeadState, event: ev.CaseTeamMemberAdded, at: datetime) -> dict[str, Any]:
+    return {"case_team": sorted({*state.case_team, event.org})}
+
+
+@_on(ev.CaseTeamMemberRemoved)
+def _left(state: LeadState, event: ev.CaseTeamMemberRemoved, at: datetime) -> dict[str, Any]:
+    return {"case_team": [org for org in state.case_team if org != event.org]}
 
 
 @_on(ev.OwnerNudged)

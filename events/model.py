@@ -178,6 +178,20 @@ class IdentityDisclosed(DomainEvent):
     reason: str
 
 
+class CaseTeamMemberAdded(DomainEvent):
+    """An organisation joins the case team: its taskforce may read and change the lead."""
+
+    type = "CaseTeamMemberAdded"
+    org: str
+    reason: str | None = None
+
+
+class CaseTeamMemberRemoved(DomainEvent):
+    type = "CaseTeamMemberRemoved"
+    org: str
+    reason: str | None = None
+
+
 class OwnerNudged(DomainEvent):
     """The lead had no activity for the configured period; its owner was reminded."""
 

@@ -120,6 +120,8 @@ class LeadState(BaseModel):
     became_scale_up_at: datetime | None = None
     notes: list[Note] = Field(default_factory=list)
     disclosed_to: list[str] = Field(default_factory=list)
+    # Organisations working on the case beside the owner (their taskforce may read and change the lead).
+    case_team: list[str] = Field(default_factory=list)
     closed_at: datetime | None = None
     owner_nudges: int = 0
     last_nudged_at: datetime | None = None

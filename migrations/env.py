@@ -9,7 +9,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import services.audit.tables  # (puts the access log and reports on the shared metadata)
-import services.projections.tables  # noqa: F401  (puts the read-model tables on the shared metadata)
+import services.projections.tables  # (puts the read-model tables on the shared metadata)
+import services.reports.narratives  # noqa: F401  (the half-years' qualitative text)
 from services.persistence.tables import metadata
 
 config = context.config

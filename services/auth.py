@@ -1,7 +1,9 @@
-"""Bearer JWT authentication: development tokens signed with a local secret (DESIGN §8)."""
+"""Bearer JWT authentication (DESIGN §8): OIDC access tokens verified against the provider's JWKS;
+development tokens (HS256, a local secret) only while the settings say development."""
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import jwt
 from pydantic import BaseModel, ConfigDict
@@ -21,10 +23,15 @@ class Role(StrEnum):
 
 # When a token carries several roles, the most capable decides.
 _ROLE_PRECEDENCE = (Role.COORDINATOR, Role.TASKFORCE, Role.ADMIN, Role.AUDITOR, Role.PARTNER, Role.MINISTRY)
+DEVELOPMENT_ALGORITHM = "HS256"
 
 
 class AuthenticationError(Exception):
     """No token, or a token that does not verify."""
+
+
+class IdentityProviderUnavailableError(Exception):
+    """The OIDC provider's key set could not be fetched."""
 
 
 class Principal(BaseModel):
@@ -46,6 +53,9 @@ class Principal(BaseModel):
 
 def mint_token(settings: Settings, *, role: Role, org: str, sub: str) -> str:
     """A development token; production tokens come from the OIDC provider."""
+    secret = settings.development_secret
+    if secret is None:
+        raise AuthenticationError("development tokens exist only in development")
     now = datetime.now(UTC)
     claims = {
         "sub": sub,
@@ -57,23 +67,51 @@ def mint_token(settings: Settings, *, role: Role, org: str, sub: str) -> str:
         "nbf": now,
         "exp": now + timedelta(hours=settings.token_ttl_hours),
     }
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    return jwt.encode(claims, secret, algorithm=DEVELOPMENT_ALGORITHM)
 
 
-def verify_token(settings: Settings, token: str) -> Principal:
-    """The principal a token names; raises AuthenticationError when it does not verify."""
+def claim_at(claims: dict[str, Any], path: str) -> Any:
+    """The value at a dotted claim path (`realm_access.roles`), or None."""
+    value: Any = claims
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def principal_from(claims: dict[str, Any], roles_claim: str = "roles", org_claim: str = "org") -> Principal:
+    """The caller a verified token names; roles this service does not know are ignored."""
+    raw_roles = claim_at(claims, roles_claim)
+    if isinstance(raw_roles, str):
+        raw_roles = raw_roles.split()
+    known = {role.value for role in Role}
+    roles = frozenset(Role(r) for r in raw_roles or [] if isinstance(r, str) and r in known)
+    org = claim_at(claims, org_claim)
+    if not roles or not isinstance(org, str) or not org:
+        raise AuthenticationError("the token has no known role or no organisation")
+    return Principal(sub=str(claims["sub"]), org=org, roles=roles)
+
+
+def verify_development_token(settings: Settings, token: str) -> Principal:
+    """A development token; refused outside development whatever its signature."""
+    secret = settings.development_secret
+    if secret is None:
+        raise AuthenticationError("development tokens are not accepted")
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret,
-            algorithms=["HS256"],
+            secret,
+            algorithms=[DEVELOPMENT_ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"require": ["sub", "exp", "iss", "aud"]},
         )
-        roles = frozenset(Role(role) for role in claims.get("roles", []))
-        if not roles or not isinstance(claims.get("org"), str):
-            raise AuthenticationError("the token has no roles or no organisation")
-        return Principal(sub=str(claims["sub"]), org=claims["org"], roles=roles)
-    except (jwt.PyJWTError, ValueError) as error:
+    except jwt.PyJWTError as error:
         raise AuthenticationError(f"invalid token: {error}") from error
+    return principal_from(claims)
+
+
+def verify_token(settings: Settings, token: str) -> Principal:
+    """The principal a token names, verified by this process's verifier for these settings."""
+    from services.oidc import verifier_for  # services.oidc builds on this module
+
+    return verifier_for(settings).verify(token)

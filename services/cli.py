@@ -5,11 +5,15 @@ import logging
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from services.auth import Role, mint_token
 from services.cli_audit import audit_app
+from services.log_masking import register_secrets, secrets_of
 from services.observability import configure_logging
+from services.reports.cli import report_command
 from services.settings import Settings
+from services.web.demo.cli import demo_command
 
 app = typer.Typer(
     help="groeiruimte: the deeptech scale-up programme's workflow service.", no_args_is_help=True
@@ -17,11 +21,21 @@ app = typer.Typer(
 projections = typer.Typer(help="Read models built from the event log.", no_args_is_help=True)
 app.add_typer(projections, name="projections")
 app.add_typer(audit_app, name="audit")
+app.command("report")(report_command)
+app.command("demo")(demo_command)
 
 
 def _settings() -> Settings:
+    """The settings, or a clear refusal (never the values themselves: they may be secrets)."""
     configure_logging(logging.INFO)
-    return Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        reasons = "; ".join(str(e["msg"]) for e in error.errors())
+        typer.echo(f"groeiruimte refuses to start: {reasons}", err=True)
+        raise typer.Exit(2) from None
+    register_secrets(secrets_of(settings))
+    return settings
 
 
 @app.command()

@@ -130,11 +130,12 @@ def replay_workflow(lead_id: UUID) -> None:
     from temporalio.service import RPCError
 
     from services.audit.replay import lead_histories, replay
-    from services.temporal import connect_temporal
+    from services.temporal import connect_temporal, data_converter
 
     async def work() -> list["ReplayOutcome"]:
-        client = await connect_temporal(Settings())
-        return await replay(await lead_histories(client, lead_id))
+        settings = Settings()
+        client = await connect_temporal(settings)
+        return await replay(await lead_histories(client, lead_id), data_converter(settings))
 
     try:
         outcomes = asyncio.run(work())

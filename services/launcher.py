@@ -1,5 +1,6 @@
 """`groeiruimte run`: the whole system on one machine, as child processes stopped together."""
 
+import os
 import signal
 import socket
 import subprocess
@@ -34,6 +35,9 @@ class Launcher:
         for name in names:
             self.children[name] = subprocess.Popen([sys.executable, "-m", "services.cli", name])
         wait_for_port(self.settings.api_host, self.settings.api_port, timeout=60)
+        if os.environ.get("GROEIRUIMTE_DEMO") == "1":  # first start: fill an empty system with demo data
+            print("loading demo data (groeiruimte demo --if-empty) ...", flush=True)
+            subprocess.run([sys.executable, "-m", "services.cli", "demo", "--if-empty"], check=False)
 
     def _start_temporal(self) -> None:
         host, _, port = self.settings.temporal_address.rpartition(":")
@@ -89,6 +93,7 @@ class Launcher:
         database = self.settings.effective_database_url.split("@")[-1]
         return "\n".join([
             "", "groeiruimte is running",
+            f"  web UI       {url}/ui/  (sign in as a demo user)",
             f"  API          {url}/v1/leads",
             f"  API docs     {url}/docs",
             f"  Temporal UI  http://127.0.0.1:{self.settings.temporal_ui_port}",
@@ -97,6 +102,7 @@ class Launcher:
             "  a development token (taskforce, BOM), valid for "
             f"{self.settings.token_ttl_hours} hours:", f"    export TOKEN={token}",
             "  more tokens:  .venv/bin/groeiruimte token --role coordinator --org nfia",
+            "  demo data:    .venv/bin/groeiruimte demo   (an empty system; or GROEIRUIMTE_DEMO=1 make run)",
             "  stop with Ctrl-C", "",
         ])  # fmt: skip
 

@@ -11,6 +11,7 @@ from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.log_masking import MaskingFormatter
 from services.persistence.tables import events, log_head
 from services.projections.tables import CHECKPOINT_NAME, projection_checkpoints
 
@@ -31,14 +32,14 @@ class _CorrelationFilter(logging.Filter):
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """One JSON object per line on stderr, each with the correlation id of the work it belongs to."""
+    """One JSON object per line on stderr, each with the correlation id of the work it belongs to, and
+    nothing secret in it (services/log_masking.py)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        )
+    json_lines = JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
     )
+    handler.setFormatter(MaskingFormatter(json_lines))
     handler.addFilter(_CorrelationFilter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
 

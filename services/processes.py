@@ -12,7 +12,9 @@ from services.api.app import create_app
 from services.container import build_container, build_deliverer
 from services.notifications.mailcatcher import start_mailcatcher
 from services.projections.projector import Projector
+from services.reports.publish import ReportPublisherService
 from services.settings import Settings
+from workflows.reports import ReportsPlugin
 from workflows.worker import build_worker
 
 log = logging.getLogger("groeiruimte")
@@ -35,7 +37,10 @@ async def run_worker(settings: Settings) -> None:
         start_http_server(settings.worker_metrics_port, addr=settings.api_host)
     async with httpx.AsyncClient() as http:
         notifier = build_deliverer(settings, container, http)
-        worker = build_worker(container.temporal, settings.temporal_task_queue, container.store, notifier)
+        reports = ReportsPlugin(ReportPublisherService(settings, container.store))
+        worker = build_worker(
+            container.temporal, settings.temporal_task_queue, container.store, notifier, plugins=[reports]
+        )
         log.info("worker polling task queue %s", settings.temporal_task_queue)
         async with worker:
             await stop.wait()
@@ -69,4 +74,6 @@ async def rebuild_projections(settings: Settings) -> int:
 
 
 def run_api(settings: Settings) -> None:
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")
+    # log_config=None: uvicorn's own lines (the access log too) go through our JSON handler, masked.
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info", log_config=None)

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.brokering import BrokeringPolicy
+from services.security_settings import SecuritySettings
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
 
@@ -22,7 +23,7 @@ class ImpactTargets(BaseSettings):
     retained_investment_eur: float = 1_500_000_000
 
 
-class Settings(BaseSettings):
+class Settings(SecuritySettings):
     model_config = SettingsConfigDict(env_prefix="GROEIRUIMTE_", env_nested_delimiter="__")
 
     environment: Literal["development", "production"] = "development"
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
     command_timeout_seconds: float = 15.0
     continue_as_new_after_events: int = Field(default=2000, ge=1)
 
+    # Signs development tokens (HS256, accepted only in development) and the UI's sign-in cookie;
+    # production verifies OIDC tokens (services/security_settings.py) and refuses the development value.
     jwt_secret: str = DEVELOPMENT_SECRET
     jwt_issuer: str = "groeiruimte-dev"
     jwt_audience: str = "groeiruimte"
@@ -76,9 +79,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> "Settings":
-        if self.environment == "production" and self.jwt_secret == DEVELOPMENT_SECRET:
-            raise ValueError("production refuses the development JWT secret: set GROEIRUIMTE_JWT_SECRET")
+        if self.environment == "production":
+            self.refuse_development_security(self.jwt_secret == DEVELOPMENT_SECRET)
         return self
+
+    @property
+    def development_secret(self) -> str | None:
+        """The HS256 secret of development tokens; None outside development (they are refused there)."""
+        if self.environment != "development":
+            return None
+        return self.jwt_secret
 
     @property
     def effective_database_url(self) -> str:

@@ -10,7 +10,8 @@ The schedule is created or updated idempotently whenever a worker starts (`Repor
 """
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -28,10 +29,11 @@ from temporalio.client import (
     ScheduleSpec,
     ScheduleUpdate,
     ScheduleUpdateInput,
+    WorkflowHistory,
 )
 from temporalio.common import RetryPolicy
 from temporalio.service import RPCError
-from temporalio.worker import Plugin, ReplayerConfig, Worker, WorkerConfig
+from temporalio.worker import Plugin, Replayer, ReplayerConfig, Worker, WorkerConfig, WorkflowReplayResult
 
 log = logging.getLogger("groeiruimte.reports")
 
@@ -155,5 +157,13 @@ class ReportsPlugin(Plugin):
     def configure_replayer(self, config: ReplayerConfig) -> ReplayerConfig:
         return config
 
-    def run_replayer(self, replayer, histories, next):  # type: ignore[no-untyped-def]
+    def run_replayer(
+        self,
+        replayer: Replayer,
+        histories: AsyncIterator[WorkflowHistory],
+        next: Callable[
+            [Replayer, AsyncIterator[WorkflowHistory]],
+            AbstractAsyncContextManager[AsyncIterator[WorkflowReplayResult]],
+        ],
+    ) -> AbstractAsyncContextManager[AsyncIterator[WorkflowReplayResult]]:
         return next(replayer, histories)

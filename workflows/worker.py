@@ -1,7 +1,9 @@
 """The worker: runs LeadWorkflow and its activities on the leads task queue."""
 
+from collections.abc import Sequence
+
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Plugin, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from events.store import EventStore
@@ -19,8 +21,13 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
-def build_worker(client: Client, task_queue: str, store: EventStore, notifier: Notifier) -> Worker:
-    """A worker for the leads task queue, its activities bound to the given store and notifier."""
+def build_worker(
+    client: Client, task_queue: str, store: EventStore, notifier: Notifier, plugins: Sequence[Plugin] = ()
+) -> Worker:
+    """A worker for the leads task queue, its activities bound to the given store and notifier.
+
+    The worker process adds the reports plugin (ReportWorkflow and its June/December schedule).
+    """
     activities = LeadActivities(store, notifier)
     return Worker(
         client,
@@ -28,4 +35,5 @@ def build_worker(client: Client, task_queue: str, store: EventStore, notifier: N
         workflows=[LeadWorkflow],
         activities=[activities.append_events, activities.deliver_notification],
         workflow_runner=workflow_runner(),
+        plugins=list(plugins),
     )

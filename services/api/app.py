@@ -1,14 +1,19 @@
-"""The FastAPI application: routes, problem handlers and the edge middleware."""
+"""The FastAPI application: routes, problem handlers and the edge (services/api/edge.py, cors.py)."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 
-from services.api.problems import PayloadTooLargeError, install_problem_handlers, problem
+from services.api.cors import CorsByPath
+from services.api.docs import install_docs
+from services.api.edge import API_VERSION, EdgeMiddleware
+from services.api.problems import PROBLEM_RESPONSES, install_problem_handlers
+from services.api.query_parameters import known_query_parameters_only
 from services.api.routes import (
     audit,
     brokering_monitoring,
+    codec,
     health,
     lead_commands,
     leads,
@@ -17,11 +22,14 @@ from services.api.routes import (
     partners,
 )
 from services.container import Container, build_container
-from services.observability import CORRELATION_ID, correlation_id_from
+from services.oidc import verifier_for
+from services.reports import api as reports_api
 from services.settings import Settings
+from services.temporal import payload_codec
+from services.web import ui
 
-API_VERSION = "1.0.0"
-MAX_BODY_BYTES = 1_048_576
+__all__ = ["API_VERSION", "MAX_BODY_BYTES", "create_app"]
+MAX_BODY_BYTES = 1_048_576  # the default of GROEIRUIMTE_MAX_BODY_BYTES
 
 
 def create_app(settings: Settings, container: Container | None = None) -> FastAPI:
@@ -39,11 +47,18 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         version=API_VERSION,
         description="Event-sourced workflow service for the Dutch deeptech scale-up programme.",
         lifespan=lifespan,
+        dependencies=[Depends(known_query_parameters_only)],
+        docs_url=None,  # services/api/docs.py serves them from our own origin
+        redoc_url=None,
     )
     if container is not None:
         app.state.container = container
+    app.state.verifier = verifier_for(settings)
+    app.state.payload_codec = payload_codec(settings)
     install_problem_handlers(app)
-    app.middleware("http")(_edge)
+    app.add_middleware(EdgeMiddleware, settings=settings)
+    app.add_middleware(CorsByPath, settings=settings)
+    install_docs(app)
     for module in (
         leads,
         lead_commands,
@@ -53,22 +68,10 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         health,
         partners,
         brokering_monitoring,
+        codec,
+        reports_api,
+        ui,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.mount(ui.STATIC_PATH, ui.static_files(), name="ui-static")
     return app
-
-
-async def _edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """API-Version on every response; bodies over the limit refused before they are read."""
-    correlation_id = correlation_id_from(dict(request.headers))
-    CORRELATION_ID.set(correlation_id)
-    length = request.headers.get("content-length", "0")
-    response: Response
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        error = PayloadTooLargeError(f"the body may be at most {MAX_BODY_BYTES} bytes")
-        response = problem(request, 413, "payload-too-large", "Request body too large", str(error))
-    else:
-        response = await call_next(request)
-    response.headers["API-Version"] = API_VERSION
-    response.headers["X-Correlation-ID"] = correlation_id
-    return response

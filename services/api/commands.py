@@ -1,18 +1,18 @@
 """The shared shape of every command route: authorise, send the update, shape the answer."""
 
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
 
-from events.errors import LeadNotFoundError
 from events.state import LeadState
 from events.store import EventStore
-from services.access import require_change
+from services.access import LeadAccess, require_lead, require_lead_reading_role, sees_identity
 from services.api.deps import CommandsDep, CurrentUser, EventStoreDep
 from services.api.schemas import CommandBody, CommandResponse
+from services.audit.access_log import ProcessingActivity
+from services.audit.read_logging import ReadLog
 from services.auth import Principal
 from services.lead_reads import load_lead
 from services.observability import CORRELATION_ID
@@ -22,11 +22,18 @@ AUDIT_REASON_HEADER = "X-Audit-Toelichting"
 _NEW_ID_NAMESPACE = uuid.UUID("0b7e3f0e-5a55-4d9f-b1c2-6d8a9e4f2c11")
 
 
-async def existing_lead(store: EventStore, lead_id: UUID) -> LeadState:
-    state = await load_lead(store, lead_id)
-    if state is None:
-        raise LeadNotFoundError("no lead has been signalled with this id")
-    return state
+async def readable_lead(
+    user: Principal,
+    reads: ReadLog,
+    store: EventStore,
+    lead_id: UUID,
+    needed: LeadAccess,
+    activity: ProcessingActivity | None = None,
+) -> LeadState:
+    """The lead, when the caller has `needed` access: the read is logged first; 404 when it may not know."""
+    require_lead_reading_role(user)
+    reads.record(lead_id, activity=activity)
+    return require_lead(user, await load_lead(store, lead_id), needed)
 
 
 class LeadCommandRunner:
@@ -61,17 +68,23 @@ class LeadCommandRunner:
         command: Any,
         body: CommandBody | None,
         *,
-        authorize: Callable[[Principal, LeadState], None] = require_change,
+        needed: LeadAccess = LeadAccess.WRITE,
         **answer_ids: UUID,
     ) -> CommandResponse:
         """Authorise the caller on the lead, run the command through its workflow, shape the answer."""
-        authorize(self.user, await existing_lead(self.store, lead_id))
-        result = await self.commands.execute(lead_id, self.command_input(command, body), self.update_id)
-        return command_response(result, **answer_ids)
+        require_lead(self.user, await load_lead(self.store, lead_id), needed)
+        result = await self.execute(lead_id, command, body)
+        return command_response(result, self.user, **answer_ids)
+
+    async def execute(self, lead_id: UUID, command: Any, body: CommandBody | None) -> CommandResult:
+        """Run the command (the caller was authorised already)."""
+        return await self.commands.execute(lead_id, self.command_input(command, body), self.update_id)
 
 
-def command_response(result: CommandResult, **answer_ids: UUID) -> CommandResponse:
-    public = CommandResponse.from_state_and_events(result.state, result.events)
+def command_response(result: CommandResult, user: Principal, **answer_ids: UUID) -> CommandResponse:
+    """The new state and events, the company's identity only for those who may see it."""
+    identity = sees_identity(user, result.state)
+    public = CommandResponse.from_state_and_events(result.state, result.events, show_identity=identity)
     return public.model_copy(update=answer_ids) if answer_ids else public
 
 

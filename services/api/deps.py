@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from events.store import EventStore
-from services.auth import AuthenticationError, Principal, verify_token
+from services.auth import AuthenticationError, Principal
 from services.container import Container
 from services.lead_commands import LeadCommandService, WorkflowServiceUnavailableError
+from services.oidc import TokenVerifier
 
 
 def get_container(request: Request) -> Container:
@@ -28,11 +29,13 @@ def get_commands(container: ContainerDep) -> LeadCommandService:
     return container.commands
 
 
-def current_user(request: Request, container: ContainerDep) -> Principal:
+def current_user(request: Request) -> Principal:
+    """The caller, from the Authorization header only (never from the query string or a cookie)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("a bearer token is required")
-    return verify_token(container.settings, token.strip())
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier.verify(token.strip())
 
 
 EventStoreDep = Annotated[EventStore, Depends(get_store)]

@@ -7,11 +7,13 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from events import demands
+from events.commands import MAX_DEMANDS_PER_STEP, AnswerDetails
 from events.demands import DemandSpec, DemandStatus
 from events.details import CountryCode, LeadDetails, LeadDetailsChanges, OrgSlug, ShortText, Text
 from events.reference import CompanyStage, Domain, OutcomeCode, Province, Region
 from events.state import LeadState, Stage
 from events.store import StoredEvent
+from services.disclosure import without_identity
 
 
 class CommandBody(BaseModel):
@@ -86,14 +88,18 @@ class OptionCreate(CommandBody):
     province: Province | None = None
     municipality: ShortText | None = None
     site: ShortText | None = None
-    demand_ids: list[UUID] = Field(default_factory=list)
+    demand_ids: list[UUID] = Field(default_factory=list, max_length=MAX_DEMANDS_PER_STEP)
 
 
 class PartnerRequestCreate(CommandBody):
     partner_id: OrgSlug
-    demand_ids: list[UUID] = Field(default_factory=list)
+    demand_ids: list[UUID] = Field(default_factory=list, max_length=MAX_DEMANDS_PER_STEP)
     question: Text
     due_date: date | None = Field(default=None, description="Default: 10 working days from today")
+
+
+class WithdrawalCreate(CommandBody):
+    reason: Annotated[str, Field(max_length=4000)] | None = None
 
 
 class IdentityDisclosureCreate(CommandBody):
@@ -101,9 +107,13 @@ class IdentityDisclosureCreate(CommandBody):
     reason: Text
 
 
+class CaseTeamMemberCreate(CommandBody):
+    reason: Annotated[str, Field(max_length=4000)] | None = None
+
+
 class PartnerResponseCreate(CommandBody):
     answer: Literal["offer", "decline"]
-    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    details: AnswerDetails = Field(default_factory=dict)
     reason: Annotated[str, Field(max_length=4000)] | None = None
 
 
@@ -149,13 +159,32 @@ class InvestmentConfirmationCreate(CommandBody):
 
 
 class LeadBriefPublic(BaseModel):
-    """What anyone with lead access may see of a lead owned by another organisation."""
+    """What anyone with lead access may see of a lead owned by another organisation (the company's
+    name only when its identity was disclosed to the caller's organisation)."""
 
     lead_id: UUID
     code_name: str
     stage: Stage
     home_region: Region
     domains: list[Domain]
+    company_name: str | None = None
+
+    @classmethod
+    def from_state(cls, state: LeadState, *, show_identity: bool) -> "LeadBriefPublic":
+        details = state.details
+        name = details.company.name if show_identity else None
+        return cls(lead_id=state.lead_id, code_name=state.code_name, stage=state.stage,
+                   home_region=details.home_region, domains=details.domains, company_name=name)  # fmt: skip
+
+
+class PartnerAnswerPublic(BaseModel):
+    """What answering a partner request returns: that request, by the lead's code name."""
+
+    request_id: UUID
+    code_name: str
+    status: str
+    answer: str | None
+    answered_at: datetime | None
 
 
 class LeadPublic(BaseModel):
@@ -191,9 +220,12 @@ class CommandResponse(LeadPublic):
     events: list[StoredEvent]
 
     @classmethod
-    def from_state_and_events(cls, state: LeadState, events: list[StoredEvent]) -> "CommandResponse":
-        public = LeadPublic.from_state(state)
-        return cls.model_validate({**public.model_dump(mode="json"), "events": events})
+    def from_state_and_events(
+        cls, state: LeadState, events: list[StoredEvent], *, show_identity: bool = True
+    ) -> "CommandResponse":
+        public = LeadPublic.from_state(state, show_identity=show_identity)
+        shown = events if show_identity else [without_identity(event) for event in events]
+        return cls.model_validate({**public.model_dump(mode="json"), "events": shown})
 
 
 class LeadPage(BaseModel):

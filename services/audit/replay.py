@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 from workflows.lead import LeadWorkflow
@@ -24,9 +24,9 @@ class ReplayOutcome(BaseModel):
     failure: str | None = None
 
 
-def lead_replayer() -> Replayer:
-    """A replayer configured like the worker: the current LeadWorkflow and the pydantic converter."""
-    return Replayer(workflows=[LeadWorkflow], data_converter=pydantic_data_converter)
+def lead_replayer(data_converter: DataConverter) -> Replayer:
+    """A replayer configured like the worker: the current LeadWorkflow and the (decrypting) converter."""
+    return Replayer(workflows=[LeadWorkflow], data_converter=data_converter)
 
 
 async def lead_histories(client: Client, lead_id: UUID) -> list[WorkflowHistory]:
@@ -43,14 +43,14 @@ async def lead_histories(client: Client, lead_id: UUID) -> list[WorkflowHistory]
             return histories[::-1]
 
 
-async def replay(histories: Sequence[WorkflowHistory]) -> list[ReplayOutcome]:
+async def replay(histories: Sequence[WorkflowHistory], data_converter: DataConverter) -> list[ReplayOutcome]:
     """Replay each history; a run that the current code cannot replay carries its failure."""
 
     async def each() -> AsyncIterator[WorkflowHistory]:
         for history in histories:
             yield history
 
-    results = await lead_replayer().replay_workflows(each(), raise_on_replay_failure=False)
+    results = await lead_replayer(data_converter).replay_workflows(each(), raise_on_replay_failure=False)
     return [
         ReplayOutcome(
             run_id=history.run_id,

@@ -8,14 +8,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from events.reference import REALISED_OUTCOMES, CompanyStage, Domain, OutcomeCode, Province, Region
+from events.reference import REALISED_OUTCOMES, OutcomeCode, Region
 from events.state import LeadState, Stage
 from services.projections.impact import ImpactCounts, ImpactReport, impact_report
-from services.projections.tables import lead_domains, lead_summaries, partner_requests
+from services.projections.lead_list import LeadScope, LeadSummaryRow, list_leads
+from services.projections.tables import lead_summaries, partner_requests
 from services.settings import ImpactTargets
 
 __all__ = [
     "ImpactReport",
+    "LeadScope",
     "LeadSummaryRow",
     "PartnerRequestRow",
     "find_partner_request",
@@ -25,39 +27,6 @@ __all__ = [
     "partner_inbox",
     "pipeline",
 ]
-
-
-class LeadSummaryRow(BaseModel):
-    """A lead as lists show it: the read model's denormalised columns."""
-
-    model_config = ConfigDict(frozen=True)
-
-    lead_id: UUID
-    code_name: str
-    stage: Stage
-    owner_org: str
-    home_region: Region
-    province: Province | None
-    municipality: str | None
-    company_name: str
-    company_stage: CompanyStage
-    domains: list[Domain]
-    needed_by: date | None
-    signalled_at: datetime
-    articulation_completed_at: datetime | None
-    decided_at: datetime | None
-    closed_at: datetime | None
-    outcome_code: OutcomeCode | None
-    outcome_region: Region | None
-    outcome_investment_eur: float | None
-    outcome_jobs: int | None
-    confirmed_investment_eur: float | None
-    investment_confirmed_at: datetime | None
-    became_scale_up_at: datetime | None
-    demand_count: int
-    open_partner_requests: int
-    last_event_at: datetime
-    version: int
 
 
 class PartnerRequestRow(BaseModel):
@@ -80,45 +49,6 @@ class PartnerRequestRow(BaseModel):
     company_name: str | None = None
     reminders_sent: int = 0
     escalated: bool = False
-
-
-_SUMMARY_COLUMNS = [c for c in lead_summaries.columns if c.name in LeadSummaryRow.model_fields]
-
-
-async def list_leads(
-    engine: AsyncEngine,
-    *,
-    stage: str | None = None,
-    region: str | None = None,
-    domain: str | None = None,
-    owner_org: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[int, list[LeadSummaryRow]]:
-    """The number of leads matching every filter given, and one page of them, newest signalled first."""
-    s = lead_summaries.c
-    conditions: list[ColumnElement[bool]] = []
-    if stage is not None:
-        conditions.append(s.stage == stage)
-    if region is not None:
-        conditions.append(s.home_region == region)
-    if owner_org is not None:
-        conditions.append(s.owner_org == owner_org)
-    if domain is not None:
-        with_domain = select(lead_domains.c.lead_id).where(lead_domains.c.domain == domain)
-        conditions.append(s.lead_id.in_(with_domain))
-    counting = select(func.count()).select_from(lead_summaries).where(*conditions)
-    page = (
-        select(*_SUMMARY_COLUMNS)
-        .where(*conditions)
-        .order_by(s.signalled_at.desc(), s.lead_id)
-        .limit(limit)
-        .offset(offset)
-    )
-    async with engine.connect() as connection:
-        count = (await connection.execute(counting)).scalar_one()
-        rows = (await connection.execute(page)).all()
-    return int(count), [LeadSummaryRow.model_validate(dict(row._mapping)) for row in rows]
 
 
 async def get_lead_state(engine: AsyncEngine, lead_id: UUID | str) -> LeadState | None:

@@ -29,13 +29,34 @@ PRODUCTION_MUST_SET = {
     "GROEIRUIMTE_DATABASE_URL",
     "GROEIRUIMTE_TEMPORAL_ADDRESS",
     "GROEIRUIMTE_JWT_SECRET",
+    "GROEIRUIMTE_OIDC_ISSUER",
+    "GROEIRUIMTE_OIDC_JWKS_URL",
+    "GROEIRUIMTE_PAYLOAD_KEYS",
+    "GROEIRUIMTE_PAYLOAD_KEY_ID",
     "GROEIRUIMTE_ENVIRONMENT",
 }
-SECRET_SETTINGS = {"GROEIRUIMTE_DATABASE_URL", "GROEIRUIMTE_JWT_SECRET", "GROEIRUIMTE_SMTP_PASSWORD"}
+SECRET_SETTINGS = {
+    "GROEIRUIMTE_DATABASE_URL",
+    "GROEIRUIMTE_JWT_SECRET",
+    "GROEIRUIMTE_PAYLOAD_KEYS",
+    "GROEIRUIMTE_SMTP_PASSWORD",
+}
 # Settings a deployment may leave at their default, and why. Anything else the code reads must be given.
 NOT_FOR_CONTAINERS = {
     "GROEIRUIMTE_TEMPORAL_UI_PORT": "only `groeiruimte run` reads it, for the Temporal dev server it starts",
 }
+STAND_IN_SECRET = "stand-in-secret-value-0123456789abcdef"
+STAND_IN_PAYLOAD_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+
+def stand_in(name: str, environment: dict[str, str]) -> str:
+    """What a secret is replaced with here: a value of the shape the setting needs."""
+    if name == "GROEIRUIMTE_PAYLOAD_KEYS":
+        key_id = interpolated(environment.get("GROEIRUIMTE_PAYLOAD_KEY_ID", ""))
+        return json.dumps({key_id: STAND_IN_PAYLOAD_KEY})
+    return STAND_IN_SECRET
+
+
 COMPOSE_LEFT_OUT = {
     "GROEIRUIMTE_SMTP_USERNAME": "mailpit accepts mail without authentication",
     "GROEIRUIMTE_SMTP_PASSWORD": "mailpit accepts mail without authentication",
@@ -127,10 +148,11 @@ def compose_environment(service: dict[str, Any]) -> dict[str, str]:
     return {name: str(value) for name, value in environment.items()}
 
 
-def interpolated(value: str) -> str:
+def interpolated(value: str, name: str = "", environment: dict[str, str] | None = None) -> str:
     """The value compose would pass, with a stand-in for required variables (`${NAME:?…}`)."""
     value = re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", value)
-    return re.sub(r"\$\{[A-Z0-9_]+:\?[^}]*\}", "stand-in-secret-value-0123456789abcdef", value)
+    replacement = stand_in(name, environment or {})
+    return re.sub(r"\$\{[A-Z0-9_]+:\?[^}]*\}", lambda _: replacement, value)
 
 
 def test_compose_file_matches_the_compose_specification() -> None:
@@ -188,7 +210,8 @@ def test_every_setting_the_code_reads_reaches_each_compose_app_service(
     assert set(environment) >= PRODUCTION_MUST_SET
     for secret in SECRET_SETTINGS & set(environment):
         assert "${" in environment[secret], f"{secret} is a literal in compose.yaml"
-    settings = settings_from({k: interpolated(v) for k, v in environment.items()}, monkeypatch)
+    given = {name: interpolated(value, name, environment) for name, value in environment.items()}
+    settings = settings_from(given, monkeypatch)
     assert settings.environment == "production"
     assert settings.database_url.startswith("postgresql+asyncpg://")
     assert settings.temporal_address == "temporal:7233"
@@ -213,8 +236,8 @@ def test_compose_namespace_is_the_one_temporal_creates() -> None:
 
 def test_a_missing_or_misspelt_setting_is_reported() -> None:
     environment = set(compose_environment(app_services(compose())["api"]))
-    assert missing_settings(environment - {"GROEIRUIMTE_JWT_SECRET"}, COMPOSE_LEFT_OUT) == {
-        "GROEIRUIMTE_JWT_SECRET"
+    assert missing_settings(environment - {"GROEIRUIMTE_PAYLOAD_KEYS"}, COMPOSE_LEFT_OUT) == {
+        "GROEIRUIMTE_PAYLOAD_KEYS"
     }
     assert unknown_settings(environment | {"GROEIRUIMTE_DATABSE_URL"}) == {"GROEIRUIMTE_DATABSE_URL"}
 
@@ -361,7 +384,7 @@ def kubernetes_environment(container: dict[str, Any]) -> dict[str, str]:
             environment[item["name"]] = item["value"]
         else:
             assert set(item["valueFrom"]) == {"secretKeyRef"}, item["name"]
-            environment[item["name"]] = "stand-in-secret-value-0123456789abcdef"
+            environment[item["name"]] = stand_in(item["name"], environment)
     return environment
 
 

@@ -78,6 +78,8 @@ def start_stack(tmp: Path, database_url: str) -> Stack:
         "GROEIRUIMTE_TEMPORAL_UI_PORT": str(ui_port),
         "GROEIRUIMTE_PROJECTOR_POLL_SECONDS": "0.1",
         "GROEIRUIMTE_SMTP_PORT": str(smtp_port),
+        # Tests poll fast from one address; the rate limits have their own test.
+        "GROEIRUIMTE_RATE_LIMIT_ENABLED": "false",
     }
     log_path = tmp / "stack.log"
     launcher = subprocess.Popen(

@@ -159,6 +159,8 @@ class FaultStack:
             # Small batches: a projector killed mid-stream is killed mid-batch.
             "GROEIRUIMTE_PROJECTOR_BATCH_SIZE": "5",
             "GROEIRUIMTE_SMTP_PORT": str(self.smtp_port),
+            # Tests poll fast from one address; the rate limits have their own test.
+            "GROEIRUIMTE_RATE_LIMIT_ENABLED": "false",
         }
 
     def log(self, name: str) -> Path:

@@ -8,6 +8,10 @@ JSON to tests/histories/<scenario>.json (continued runs as <scenario>.run2.json,
 files. Re-record after a workflow change that is *meant* to be incompatible, once no running lead
 depends on the old histories (or after guarding the change with `workflow.patched`); keep the old files
 while leads recorded with them may still be running.
+
+Histories are recorded through the payload codec (services/payload_codec.py) with the development key,
+so they hold no plaintext. tests/histories/pre_codec/ keeps two histories recorded before the codec
+existed: they prove that plaintext histories still replay; this script leaves them alone.
 """
 
 import asyncio
@@ -20,7 +24,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -37,6 +40,7 @@ from services.persistence.engine import create_engine
 from services.persistence.event_store import SqlEventStore
 from services.persistence.migrate import upgrade_database
 from services.settings import Settings
+from services.temporal import data_converter
 from tests.fakes import RecordingNotifier
 from workflows.payloads import CommandInput, workflow_id_for
 from workflows.worker import build_worker
@@ -192,7 +196,7 @@ async def record() -> list[Path]:
 
 async def _record_all() -> dict[str, str]:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings()),
         test_server_existing_path=str(find_binary("temporal-test-server")),
     )
     try:

@@ -87,7 +87,9 @@ class AuditApi:
     @classmethod
     async def on(cls, database_url: str, **settings: Any) -> "AuditApi":
         return cls(
-            await build_container(Settings(database_url=database_url, **settings), with_temporal=False)
+            await build_container(
+                Settings(database_url=database_url, rate_limit_enabled=False, **settings), with_temporal=False
+            )
         )
 
     def as_(self, role: Role, org: str, sub: str | None = None) -> httpx.AsyncClient:

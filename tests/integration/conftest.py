@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -23,6 +22,7 @@ from services.persistence.event_store import SqlEventStore
 from services.persistence.migrate import upgrade_database
 from services.projections.projector import Projector
 from services.settings import Settings
+from services.temporal import data_converter
 from tests.fakes import RecordingNotifier
 from workflows.worker import build_worker
 
@@ -30,7 +30,7 @@ from workflows.worker import build_worker
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings()),
         test_server_existing_path=str(find_binary("temporal-test-server")),
     )
     yield env
@@ -75,6 +75,7 @@ class Api:
 
     def __init__(self, transport: httpx.ASGITransport, settings: Settings, store: SqlEventStore) -> None:
         self._transport = transport
+        self.app = transport.app
         self.settings = settings
         self.store = store
 
@@ -91,7 +92,9 @@ class Api:
 def _api(
     temporal_env: WorkflowEnvironment, store: SqlEventStore, task_queue: str, command_timeout: float
 ) -> Api:
-    settings = Settings(temporal_task_queue=task_queue, command_timeout_seconds=command_timeout)
+    settings = Settings(
+        temporal_task_queue=task_queue, command_timeout_seconds=command_timeout, rate_limit_enabled=False
+    )
     commands = LeadCommandService(temporal_env.client, store, settings)
     registry = PartnerRegistry(store.engine)
     container = Container(settings, store.engine, store, temporal_env.client, commands, registry)

@@ -8,8 +8,8 @@ from sqlalchemy.exc import DBAPIError
 from events.errors import ConcurrencyError, InvalidCommandError, LeadNotFoundError, StageConflictError
 from services.access import ForbiddenError
 from services.api.app import MAX_BODY_BYTES
-from services.api.problems import PROBLEMS, NotFoundError, PayloadTooLargeError
-from services.auth import AuthenticationError, Role
+from services.api.problems import PROBLEMS, BadRequestError, NotFoundError, PayloadTooLargeError
+from services.auth import AuthenticationError, IdentityProviderUnavailableError, Role
 from services.lead_commands import CommandTimeoutError, WorkflowServiceUnavailableError
 from services.persistence.event_store import SqlEventStore
 from tests.integration.conftest import Api
@@ -32,6 +32,8 @@ def test_every_domain_and_edge_error_maps_to_its_status() -> None:
         DBAPIError: 503,
         ConnectionError: 503,
         WorkflowServiceUnavailableError: 503,
+        IdentityProviderUnavailableError: 503,
+        BadRequestError: 400,
     }
 
 
@@ -76,19 +78,21 @@ async def test_unknown_lead_is_404_problem(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("role", "org"),
+    ("role", "org", "status"),
     [
-        (Role.TASKFORCE, "liof"),
-        (Role.AUDITOR, "adr"),
-        (Role.MINISTRY, "ministerie-ez"),
-        (Role.PARTNER, "bom"),
+        (Role.TASKFORCE, "liof", 403),
+        (Role.AUDITOR, "adr", 403),
+        (Role.MINISTRY, "ministerie-ez", 404),  # may not know the lead exists
+        (Role.PARTNER, "bom", 404),
     ],
 )
-async def test_only_the_owning_taskforce_and_coordinator_may_write(api: Api, role: Role, org: str) -> None:
+async def test_only_the_owning_taskforce_and_coordinator_may_write(
+    api: Api, role: Role, org: str, status: int
+) -> None:
     async with api.as_(Role.TASKFORCE, "bom") as bom, api.as_(role, org) as other:
         lead_id = (await bom.post("/v1/leads", json=LEAD)).json()["lead_id"]
         assert (await other.post("/v1/leads", json=LEAD)).status_code == 403
-        assert (await other.post(f"/v1/leads/{lead_id}/notes", json={"text": "x"})).status_code == 403
+        assert (await other.post(f"/v1/leads/{lead_id}/notes", json={"text": "x"})).status_code == status
     async with api.as_(Role.COORDINATOR, "nfia") as coordinator:
         assert (await coordinator.post(f"/v1/leads/{lead_id}/notes", json={"text": "ok"})).status_code == 201
 

@@ -41,16 +41,23 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
-def write_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path template) of every route of the app that writes."""
+def iter_routes(app: FastAPI) -> Iterable[Any]:
+    """Every route of the app, included routers flattened."""
     try:  # FastAPI >= 0.16x keeps included routers as such; this flattens them
         from fastapi.routing import iter_route_contexts
 
-        routes: Iterable[Any] = iter_route_contexts(app.routes)
+        return list(iter_route_contexts(app.routes))
     except ImportError:
-        routes = app.routes
+        return list(app.routes)
+
+
+def write_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path template) of every API route of the app that writes (the web UI's forms call these)."""
     return sorted(
-        (method, route.path) for route in routes for method in (route.methods or set()) & WRITE_METHODS
+        (method, route.path)
+        for route in iter_routes(app)
+        if route.path.startswith("/v1/")
+        for method in (getattr(route, "methods", None) or set()) & WRITE_METHODS
     )
 
 
@@ -81,6 +88,7 @@ async def _lead_in_brokering(api: AuditApi) -> dict[str, str]:
         "demand_id": str(demand_id),
         "request_id": str(request_id),
         "partner_id": "provincie-gelderland",
+        "org": "oost-nl",
     }
 
 

@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -18,6 +17,7 @@ from services.binaries import find_binary
 from services.lead_commands import LeadCommandService
 from services.persistence.event_store import SqlEventStore
 from services.settings import Settings
+from services.temporal import data_converter
 from tests.fakes import RecordingNotifier
 from workflows.payloads import CommandInput, workflow_id_for
 
@@ -71,7 +71,7 @@ def _days(events: list[StoredEvent]) -> list[date]:
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """A server of its own: skipping weeks of time must not also fire other tests' leftover timers."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings()),
         test_server_existing_path=str(find_binary("temporal-test-server")),
     )
     yield env
@@ -189,3 +189,20 @@ async def test_undeliverable_reminder_is_recorded_on_the_lead(
     failures = await case.events("NotificationDeliveryFailed")
     assert {f.data["purpose"] for f in failures} >= {"request", "reminder"}
     assert "mail server unreachable" in failures[0].data["error"]
+
+
+async def test_a_withdrawal_stops_the_reminders(
+    temporal_env: WorkflowEnvironment,
+    store: SqlEventStore,
+    worker: Worker,
+    notifier: RecordingNotifier,
+    now: datetime,
+) -> None:
+    case = Case(temporal_env, store, worker, stale_after_days=3650)
+    await case.start_brokering(due_date=(now + timedelta(days=3)).date())
+    await case.run(
+        cmd.WithdrawPartnerRequest(request_id=case.request_id, reason="company chose another site")
+    )
+    await temporal_env.sleep(timedelta(days=60))
+    assert await case.events("PartnerReminderSent") == []
+    assert [d.purpose for d in notifier.deliveries] == ["request"]

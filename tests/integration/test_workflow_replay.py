@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 from typer.testing import CliRunner
@@ -24,11 +23,15 @@ from services.cli_audit import audit_app
 from services.lead_commands import LeadCommandService
 from services.persistence.event_store import SqlEventStore
 from services.settings import Settings
+from services.temporal import data_converter
 from workflows.payloads import CommandInput
 
 ACTOR = Actor(sub="anna@bom.nl", org="bom", role="taskforce")
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+# Recorded before the payload codec: plaintext payloads, which must still replay.
+PRE_CODEC = sorted((Path(__file__).parents[1] / "histories" / "pre_codec").glob("*.json"))
+ENCRYPTED = '"encoding": "YmluYXJ5L2VuY3J5cHRlZA=="'  # base64 of binary/encrypted
 
 
 def _history(path: Path) -> WorkflowHistory:
@@ -45,7 +48,26 @@ def test_stored_histories_cover_every_stage_and_the_timers() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[path.stem for path in HISTORIES])
 async def test_stored_history_replays_deterministically(path: Path) -> None:
-    result = await lead_replayer().replay_workflow(_history(path), raise_on_replay_failure=False)
+    result = await lead_replayer(data_converter(Settings())).replay_workflow(
+        _history(path), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+
+
+def test_stored_histories_are_encrypted_and_name_no_company() -> None:
+    for path in HISTORIES:
+        text = path.read_text(encoding="utf-8")
+        assert ENCRYPTED in text, path.name
+        assert '"encoding": "anNvbi9wbGFpbg=="' not in text, path.name  # no json/plain payload left
+
+
+@pytest.mark.parametrize("path", PRE_CODEC, ids=[path.stem for path in PRE_CODEC])
+async def test_a_history_from_before_the_payload_codec_still_replays(path: Path) -> None:
+    history = _history(path)
+    assert ENCRYPTED not in history.to_json()
+    result = await lead_replayer(data_converter(Settings())).replay_workflow(
+        history, raise_on_replay_failure=False
+    )
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
 
 
@@ -63,7 +85,7 @@ class _ChangedLeadWorkflow:
 
 
 async def test_an_incompatible_workflow_change_fails_the_replay() -> None:
-    replayer = Replayer(workflows=[_ChangedLeadWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[_ChangedLeadWorkflow], data_converter=data_converter(Settings()))
     result = await replayer.replay_workflow(_history(HISTORIES[0]), raise_on_replay_failure=False)
     assert result.replay_failure is not None
 

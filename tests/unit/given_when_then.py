@@ -202,6 +202,7 @@ SAMPLE_COMMANDS: dict[str, Any] = {
     "CloseLead": cmd.CloseLead(reason="aftercare done"),
     "AddNote": cmd.AddNote(note_id=NEW_ID, text="Met the CEO in Eindhoven."),
     "DiscloseIdentity": cmd.DiscloseIdentity(to_org="provincie-gelderland", reason="site visit"),
+    "AddCaseTeamMember": cmd.AddCaseTeamMember(org="oost-nl", reason="the receiving region's ROM"),
 }
 
 # The builder of the stage in which each sample command is accepted (None: no lead yet).

@@ -71,6 +71,15 @@ def test_state_remembers_signalled_and_last_activity_times() -> None:
     assert state.last_activity_at == occurred_at(len(closed()) - 1)
 
 
+def test_a_back_dated_step_does_not_make_the_case_look_stale() -> None:
+    state = given(*BUILDERS["brokering"]())
+    assert state is not None
+
+    later = evolve(state, ev.NoteAdded(note_id=NEW_ID, text="meeting last spring"), occurred_at(0))
+
+    assert later.last_activity_at == state.last_activity_at
+
+
 # --- events round-trip through their stored data --------------------------------------------------
 
 SAMPLE_EVENTS: dict[str, ev.DomainEvent] = {
@@ -119,6 +128,8 @@ SAMPLE_EVENTS: dict[str, ev.DomainEvent] = {
         ev.LeadClosed(reason="aftercare done"),
         ev.NoteAdded(note_id=NEW_ID, text="Visited the cleanroom."),
         ev.IdentityDisclosed(to_org="provincie-overijssel", reason="site visit"),
+        ev.CaseTeamMemberAdded(org="oost-nl", reason="receiving region"),
+        ev.CaseTeamMemberRemoved(org="oost-nl"),
         ev.OwnerNudged(inactive_days=31),
         ev.AftercareRequested(),
         ev.NotificationDeliveryFailed(

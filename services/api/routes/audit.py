@@ -5,17 +5,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from services.access import require_full_read, require_lead_reader, require_role
-from services.api.commands import existing_lead
+from services.access import Capability, ForbiddenError, LeadAccess, require, sees_identity
+from services.api.commands import readable_lead
 from services.api.deps import ContainerDep, CurrentUser, EventStoreDep
 from services.audit.access_log import AccessLogPage, ProcessingActivity, query_access_log
 from services.audit.export import MEDIA_TYPE, case_file, case_file_name
 from services.audit.read_logging import ReadLogDep
 from services.audit.verify import VerificationReport, verify_lead, verify_log
-from services.auth import Role
 
 router = APIRouter(tags=["audit"])
-_AUDITORS = frozenset({Role.AUDITOR, Role.COORDINATOR})
 
 
 @router.get("/v1/audit/verification")
@@ -23,7 +21,7 @@ async def get_verification(
     user: CurrentUser, container: ContainerDep, lead_id: UUID | None = None
 ) -> VerificationReport:
     """Walk the hash chain of the whole log, or of one lead up to the log head; name the first break."""
-    require_role(user, _AUDITORS, "verify the event log")
+    require(user, Capability.VERIFY_LOG)
     if lead_id is None:
         return await verify_log(container.store)
     return await verify_lead(container.store, lead_id)
@@ -38,7 +36,7 @@ async def get_access_log(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AccessLogPage:
     """Who read which lead's data, when, through which endpoint and for which processing activity."""
-    require_role(user, _AUDITORS, "read the access log")
+    require(user, Capability.READ_ACCESS_LOG)
     lead = None if lead_id is None else str(lead_id)
     return await query_access_log(container.engine, lead_id=lead, limit=limit, offset=offset)
 
@@ -52,9 +50,11 @@ async def export_case_file(
     lead_id: UUID, user: CurrentUser, store: EventStoreDep, container: ContainerDep, reads: ReadLogDep
 ) -> Response:
     """The lead's case file, verifiable offline with `python -m services.audit.verify_export FILE`."""
-    require_lead_reader(user)
-    reads.record(lead_id, activity=ProcessingActivity.VERANTWOORDING)
-    require_full_read(user, await existing_lead(store, lead_id))
+    state = await readable_lead(
+        user, reads, store, lead_id, LeadAccess.READ, ProcessingActivity.VERANTWOORDING
+    )
+    if not sees_identity(user, state):
+        raise ForbiddenError("the case file names the company, whose identity was not disclosed to you")
     content = await case_file(container.engine, lead_id, user.as_actor())
     disposition = f'attachment; filename="{case_file_name(lead_id)}"'
     return Response(content, media_type=MEDIA_TYPE, headers={"Content-Disposition": disposition})

@@ -4,9 +4,8 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
-from services.access import require_role
+from services.access import Capability, require
 from services.api.deps import ContainerDep, CurrentUser
-from services.auth import Role
 from services.projections.monitoring import (
     Bottlenecks,
     PartnerResponsiveness,
@@ -15,13 +14,12 @@ from services.projections.monitoring import (
 )
 
 router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
-_MONITORING_ROLES = frozenset({Role.TASKFORCE, Role.COORDINATOR, Role.AUDITOR, Role.MINISTRY})
 
 
 @router.get("/bottlenecks")
 async def get_bottlenecks(user: CurrentUser, container: ContainerDep) -> Bottlenecks:
     """Unresolved demands by the lead's home region and demand kind: where the country lacks room."""
-    require_role(user, _MONITORING_ROLES, "see monitoring figures")
+    require(user, Capability.SEE_MONITORING)
     return await bottlenecks(container.engine)
 
 
@@ -30,5 +28,5 @@ async def get_partner_responsiveness(
     user: CurrentUser, container: ContainerDep
 ) -> list[PartnerResponsiveness]:
     """Per partner: requests, open and overdue ones, answers, reminders and median days to answer."""
-    require_role(user, _MONITORING_ROLES - {Role.MINISTRY}, "see partner figures")
+    require(user, Capability.SEE_PARTNER_FIGURES)
     return await partner_responsiveness(container.engine, datetime.now(UTC).date())

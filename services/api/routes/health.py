@@ -51,7 +51,11 @@ async def _temporal_ok(container: ContainerDep) -> bool:
         return False
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus"}},
+)
 async def metrics(container: ContainerDep) -> Response:
     """Prometheus metrics of this API process, with the projection lag read from the database."""
     with contextlib.suppress(SQLAlchemyError):  # a database outage shows in /readyz, not here

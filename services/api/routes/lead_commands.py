@@ -7,12 +7,14 @@ from fastapi import APIRouter, status
 
 from events import commands as cmd
 from events.calendar import add_working_days
-from events.details import LeadDetailsChanges
+from events.details import LeadDetailsChanges, OrgSlug
 from events.errors import InvalidCommandError
+from services.access import LeadAccess
 from services.api.commands import RunnerDep
 from services.api.deps import ContainerDep
 from services.api.schemas import (
     DEMAND_EXTRA_FIELDS,
+    CaseTeamMemberCreate,
     CloseCreate,
     CommandResponse,
     CompanyStageUpdate,
@@ -28,6 +30,7 @@ from services.api.schemas import (
     OutcomeCreate,
     PartnerRequestCreate,
     StepCreate,
+    WithdrawalCreate,
 )
 
 router = APIRouter(prefix="/v1/leads/{lead_id}", tags=["lead steps"])
@@ -91,6 +94,15 @@ async def send_partner_request(
     return await runner.run(lead_id, command, body, request_id=request_id)
 
 
+@router.post("/partner-requests/{request_id}/withdraw")
+async def withdraw_partner_request(
+    lead_id: UUID, request_id: UUID, runner: RunnerDep, body: WithdrawalCreate | None = None
+) -> CommandResponse:
+    """Withdraw an open request; its reminders stop at once."""
+    reason = body.reason if body else None
+    return await runner.run(lead_id, cmd.WithdrawPartnerRequest(request_id=request_id, reason=reason), body)
+
+
 async def _require_active_partner(container: ContainerDep, partner_id: str) -> None:
     partner = await container.registry.get(partner_id)
     if partner is None or not partner.active:
@@ -102,7 +114,24 @@ async def disclose_identity(
     lead_id: UUID, body: IdentityDisclosureCreate, runner: RunnerDep
 ) -> CommandResponse:
     """Disclose the company's identity to one organisation (under NDA), with the reason."""
-    return await runner.run(lead_id, cmd.DiscloseIdentity(to_org=body.to_org, reason=body.reason), body)
+    command = cmd.DiscloseIdentity(to_org=body.to_org, reason=body.reason)
+    return await runner.run(lead_id, command, body, needed=LeadAccess.MANAGE)
+
+
+@router.post("/case-team/{org}", status_code=status.HTTP_201_CREATED)
+async def add_case_team_member(
+    lead_id: UUID, org: OrgSlug, runner: RunnerDep, body: CaseTeamMemberCreate | None = None
+) -> CommandResponse:
+    """Add an organisation to the case team: its taskforce may then read and change the lead (the
+    company's identity still only after a disclosure)."""
+    command = cmd.AddCaseTeamMember(org=org, reason=body.reason if body else None)
+    return await runner.run(lead_id, command, body, needed=LeadAccess.MANAGE)
+
+
+@router.delete("/case-team/{org}")
+async def remove_case_team_member(lead_id: UUID, org: OrgSlug, runner: RunnerDep) -> CommandResponse:
+    """Take an organisation off the case team; its taskforce sees the lead by code name again."""
+    return await runner.run(lead_id, cmd.RemoveCaseTeamMember(org=org), None, needed=LeadAccess.MANAGE)
 
 
 @router.post("/decision")

@@ -11,13 +11,23 @@ from events.details import LeadDetails
 from events.errors import LeadNotFoundError
 from events.reference import Domain, Region
 from events.state import LeadState, Stage
-from services.access import may_see_full_lead, require_full_read, require_lead_reader, require_signal
-from services.api.commands import RunnerDep, command_response, existing_lead
+from events.store import StoredEvent
+from services.access import (
+    LeadAccess,
+    access_to,
+    lead_scope,
+    require_lead,
+    require_lead_reading_role,
+    require_signal,
+    sees_identity,
+)
+from services.api.commands import RunnerDep, command_response, readable_lead
 from services.api.deps import ContainerDep, CurrentUser, EventStoreDep
 from services.api.schemas import CommandResponse, LeadBriefPublic, LeadCreate, LeadPage, LeadPublic
 from services.audit.read_logging import ReadLogDep
+from services.disclosure import without_identity
 from services.lead_reads import HistoryEvent, as_shown, load_history, state_from
-from services.projections.queries import list_leads
+from services.projections.queries import LeadSummaryRow, list_leads
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
 
@@ -29,7 +39,7 @@ async def signal_lead(body: LeadCreate, runner: RunnerDep) -> CommandResponse:
     lead_id = runner.new_id("lead")
     details = LeadDetails.model_validate(body.model_dump(exclude={"occurred_at"}))
     sent = runner.command_input(cmd.SignalLead(lead_id=lead_id, details=details), body)
-    return command_response(await runner.commands.signal(lead_id, sent, runner.update_id))
+    return command_response(await runner.commands.signal(lead_id, sent, runner.update_id), runner.user)
 
 
 @router.get("")
@@ -46,9 +56,9 @@ async def get_leads(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> LeadPage:
     """Leads, newest first; other organisations' leads show only code name, stage, region and domains."""
-    require_lead_reader(user)
     count, rows = await list_leads(
         container.engine,
+        scope=lead_scope(user),
         stage=stage,
         region=region,
         domain=domain,
@@ -57,13 +67,15 @@ async def get_leads(
         offset=offset,
     )
     reads.record(*(row.lead_id for row in rows))
-    results = [
-        row.model_dump(mode="json")
-        if may_see_full_lead(user, row.owner_org)
-        else LeadBriefPublic.model_validate(row.model_dump()).model_dump(mode="json")
-        for row in rows
-    ]
+    results = [_listed(row) for row in rows]
     return LeadPage(count=count, results=results, **_page_links(request, count, limit, offset))
+
+
+def _listed(row: LeadSummaryRow) -> dict[str, object]:
+    """A list entry as the query shaped it for the caller: in full, or as a brief."""
+    if row.full:
+        return row.model_dump(mode="json", exclude={"full", "identity"})
+    return LeadBriefPublic.model_validate(row.model_dump()).model_dump(mode="json")
 
 
 def _page_links(request: Request, count: int, limit: int, offset: int) -> dict[str, str | None]:
@@ -81,18 +93,11 @@ async def get_lead(
     lead_id: UUID, user: CurrentUser, store: EventStoreDep, reads: ReadLogDep
 ) -> LeadPublic | LeadBriefPublic:
     """The lead's current state, rebuilt from its events."""
-    require_lead_reader(user)
-    reads.record(lead_id)
-    state = await existing_lead(store, lead_id)
-    if not may_see_full_lead(user, state.details.owner_org):
-        return LeadBriefPublic(
-            lead_id=state.lead_id,
-            code_name=state.code_name,
-            stage=state.stage,
-            home_region=state.details.home_region,
-            domains=state.details.domains,
-        )
-    return LeadPublic.from_state(state)
+    state = await readable_lead(user, reads, store, lead_id, LeadAccess.BRIEF)
+    identity = sees_identity(user, state)
+    if access_to(user, state) < LeadAccess.READ:
+        return LeadBriefPublic.from_state(state, show_identity=identity)
+    return LeadPublic.from_state(state, show_identity=identity)
 
 
 @router.get("/{lead_id}/events")
@@ -100,11 +105,11 @@ async def get_lead_events(
     lead_id: UUID, user: CurrentUser, store: EventStoreDep, reads: ReadLogDep
 ) -> list[HistoryEvent]:
     """The lead's full event history, oldest first, upcast to the current schemas."""
-    require_lead_reader(user)
-    reads.record(lead_id)
-    history = await load_history(store, lead_id)
-    require_full_read(user, _existing(state_from(history)))
-    return [as_shown(event) for event in history]
+    history = await _readable_history(user, reads, store, lead_id)
+    shown = [as_shown(event) for event in history]
+    if sees_identity(user, _existing(state_from(history))):
+        return shown
+    return [without_identity(event) for event in shown]
 
 
 @router.get("/{lead_id}/state")
@@ -117,14 +122,23 @@ async def get_lead_state_as_of(
     known_at: AwareDatetime | None = None,
 ) -> LeadPublic:
     """The state as the case stood at `as_of` (business time), as known at `known_at` (record time)."""
-    require_lead_reader(user)
-    reads.record(lead_id)
-    history = await load_history(store, lead_id)
-    require_full_read(user, _existing(state_from(history)))
+    history = await _readable_history(user, reads, store, lead_id)
+    identity = sees_identity(user, _existing(state_from(history)))
     state = state_from(history, as_of=as_of, known_at=known_at)
     if state is None:
         raise LeadNotFoundError("the lead did not exist yet at that moment")
-    return LeadPublic.from_state(state)
+    return LeadPublic.from_state(state, show_identity=identity)
+
+
+async def _readable_history(
+    user: CurrentUser, reads: ReadLogDep, store: EventStoreDep, lead_id: UUID
+) -> list[StoredEvent]:
+    """The lead's history, for those who may read the whole lead (404 for those who may not know it)."""
+    require_lead_reading_role(user)
+    reads.record(lead_id)
+    history = await load_history(store, lead_id)
+    require_lead(user, state_from(history), LeadAccess.READ)
+    return history
 
 
 def _existing(state: LeadState | None) -> LeadState:

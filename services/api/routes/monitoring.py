@@ -5,15 +5,13 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from pydantic import AwareDatetime
 
-from services.access import require_role
+from services.access import Capability, require
 from services.api.deps import ContainerDep, CurrentUser
 from services.audit.impact import impact_from_log
-from services.auth import Role
 from services.projections.impact import ImpactReport
 from services.projections.queries import impact_figures, pipeline
 
 router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
-_MONITORING_ROLES = frozenset({Role.TASKFORCE, Role.COORDINATOR, Role.AUDITOR, Role.MINISTRY})
 
 
 @router.get("/impact")
@@ -27,7 +25,7 @@ async def get_impact(
 
     With `known_at` they are recomputed from the event log as the system knew it then (reproducible).
     """
-    require_role(user, _MONITORING_ROLES, "see monitoring figures")
+    require(user, Capability.SEE_MONITORING)
     settings, moment = container.settings, as_of or datetime.now(UTC)
     if known_at is not None:
         return await impact_from_log(
@@ -50,5 +48,5 @@ async def get_impact(
 @router.get("/pipeline")
 async def get_pipeline(user: CurrentUser, container: ContainerDep) -> dict[str, int]:
     """The funnel: how many leads are in each stage."""
-    require_role(user, _MONITORING_ROLES, "see monitoring figures")
+    require(user, Capability.SEE_MONITORING)
     return await pipeline(container.engine)

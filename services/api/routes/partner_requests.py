@@ -5,14 +5,12 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from events import commands as cmd
-from events.state import LeadState
-from services.access import ForbiddenError, require_partner_answer
+from services.access import Capability, NotFoundError, require, require_partner_answer
 from services.api.commands import RunnerDep
 from services.api.deps import ContainerDep, CurrentUser
-from services.api.problems import NotFoundError
-from services.api.schemas import CommandResponse, PartnerResponseCreate
+from services.api.schemas import PartnerAnswerPublic, PartnerResponseCreate
 from services.audit.read_logging import ReadLogDep
-from services.auth import Principal, Role
+from services.lead_reads import load_lead
 from services.projections.queries import PartnerRequestRow, find_partner_request, partner_inbox
 
 router = APIRouter(prefix="/v1/partner-requests", tags=["partner requests"])
@@ -21,8 +19,7 @@ router = APIRouter(prefix="/v1/partner-requests", tags=["partner requests"])
 @router.get("")
 async def get_inbox(user: CurrentUser, container: ContainerDep, reads: ReadLogDep) -> list[PartnerRequestRow]:
     """Only the requests addressed to the caller's organisation, by code name."""
-    if not user.roles & {Role.PARTNER, Role.TASKFORCE, Role.COORDINATOR}:
-        raise ForbiddenError("your role has no partner inbox")
+    require(user, Capability.READ_INBOX)
     inbox = await partner_inbox(container.engine, user.org)
     reads.record(*{row.lead_id for row in inbox})
     return inbox
@@ -31,14 +28,21 @@ async def get_inbox(user: CurrentUser, container: ContainerDep, reads: ReadLogDe
 @router.post("/{request_id}/response")
 async def answer_request(
     request_id: UUID, body: PartnerResponseCreate, runner: RunnerDep, container: ContainerDep
-) -> CommandResponse:
-    """The addressed partner answers with an offer or a decline."""
+) -> PartnerAnswerPublic:
+    """The addressed partner answers with an offer or a decline (404 for anyone else who may not know
+    the request exists)."""
     request = await find_partner_request(container.engine, request_id)
-    if request is None:
+    state = None if request is None else await load_lead(runner.store, request.lead_id)
+    if request is None or state is None:
         raise NotFoundError("no partner request with this id")
+    require_partner_answer(runner.user, request.partner_id, state)
     command = cmd.RespondToPartnerRequest(request_id=request_id, **body.model_dump(exclude={"occurred_at"}))
-
-    def authorize(user: Principal, state: LeadState) -> None:
-        require_partner_answer(user, request.partner_id, state)
-
-    return await runner.run(request.lead_id, command, body, authorize=authorize, request_id=request_id)
+    answered = (await runner.execute(request.lead_id, command, body)).state.partner_request(request_id)
+    assert answered is not None
+    return PartnerAnswerPublic(
+        request_id=request_id,
+        code_name=state.code_name,
+        status=answered.status,
+        answer=answered.answer,
+        answered_at=answered.answered_at,
+    )

@@ -1,0 +1,213 @@
+"""Benchmarks 4 and 5: reads at scale under 20 concurrent clients, and replaying a long case.
+
+A synthetic log (quick: 2,000 leads / 100,000 events; full: 100,000 leads / 10 million events) is written
+by the bulk loader as a valid hash chain, plus one lead with 1,000 events; the read models are then built
+by the normal `Projector.rebuild`. Only the API runs against it (nothing else may write).
+
+Reads: `GET /v1/leads` with filters, `GET /v1/leads/{id}` and every `GET /v1/monitoring/…` endpoint
+the API offers, each from 20 concurrent clients (closed loop). Baseline: `GET /healthz` under the same
+load — what HTTP, the server and the client cost on this machine before any work is done.
+
+Replay: `GET /v1/leads/{id}/state?as_of=…` on the 1,000-event lead, one request at a time. Baseline:
+reading that lead's rows straight from PostgreSQL (asyncpg, JSON decoded), one query at a time.
+"""
+
+import json
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+
+from bench.core import Result, Sizes, Stopwatch, milliseconds, percentile
+from bench.databases import Database, postgres_database
+from bench.histories import SyntheticEvent, one_lead, synthetic_log
+from bench.http import Load, UrlFor, closed_loop
+from bench.loader import bulk_load
+from bench.stack import Stack, Temporal, running_stack
+from services.persistence.engine import create_engine
+from services.projections.projector import Projector
+
+CLIENTS = 20
+READ_GOAL_MS = 50.0
+REPLAY_GOAL_MS = 20.0
+FILTERS = [
+    {"stage": "brokering", "region": "zuid"},
+    {"stage": "closed"},
+    {"domain": "photonics", "region": "west"},
+    {"owner_org": "bom", "stage": "articulating"},
+    {"region": "noord"},
+]
+
+
+async def run(
+    sizes: Sizes, temporal: Temporal, directory: Path, *, replay_only: bool = False
+) -> list[Result]:
+    """Load the log, rebuild the read models, start the API and measure; both benchmarks share the setup."""
+    async with postgres_database("reads") as database:
+        replay = one_lead(sizes.replay_events)
+        setup = await _load(database, sizes, replay, replay_only)
+        lead_ids = await _lead_ids(database)
+        with running_stack(database.url, temporal, directory, api_only=True) as stack:
+            replayed = await _replay(stack, database, sizes, replay[0].stream_id, replay[-1])
+            results = [] if replay_only else await _reads(stack, sizes, lead_ids, setup)
+    results.append(replayed)
+    return results
+
+
+async def _load(
+    database: Database, sizes: Sizes, replay: list[SyntheticEvent], replay_only: bool
+) -> dict[str, Any]:
+    """Bulk-load the synthetic log and the long lead, then rebuild the read models the normal way."""
+    with Stopwatch() as loading:
+        written = 0
+        if not replay_only:
+            log = synthetic_log(leads=sizes.read_leads, events=sizes.read_events, active=sizes.active_leads)
+            written += await bulk_load(database, log)
+        written += await bulk_load(database, replay)
+    engine = create_engine(database.url)
+    try:
+        with Stopwatch() as rebuilding:
+            await Projector(engine).rebuild()
+    finally:
+        await engine.dispose()
+    return {"events": written, "load_seconds": loading.seconds, "rebuild_seconds": rebuilding.seconds}
+
+
+async def _lead_ids(database: Database) -> list[str]:
+    connection = await asyncpg.connect(database.raw)
+    try:
+        rows = await connection.fetch("SELECT lead_id FROM lead_summaries ORDER BY lead_id LIMIT 5000")
+    finally:
+        await connection.close()
+    return [row[0] for row in rows]
+
+
+async def _reads(stack: Stack, sizes: Sizes, lead_ids: list[str], setup: dict[str, Any]) -> list[Result]:
+    """The endpoints issue 7 names first, then any other monitoring endpoint the API offers."""
+    endpoints: dict[str, UrlFor] = {
+        "reads_leads_filtered": lambda i: "/v1/leads?" + _query(FILTERS[i % len(FILTERS)]),
+        "reads_lead": lambda i: f"/v1/leads/{lead_ids[(i * 7919) % len(lead_ids)]}",
+        "reads_monitoring_impact": _fixed("/v1/monitoring/impact"),
+        "reads_monitoring_pipeline": _fixed("/v1/monitoring/pipeline"),
+    }
+    costs = await _costs(stack, await _monitoring(stack))
+    for path in sorted(costs, key=costs.__getitem__):
+        endpoints.setdefault(f"reads_{path.removeprefix('/v1/').replace('/', '_')}", _fixed(path))
+    floor = await _under_load(stack, _fixed("/healthz"), sizes)
+    results = []
+    for name, url_for in endpoints.items():
+        # An endpoint that takes seconds per request is measured cold: a warm-up would only cost time.
+        warm = costs.get(url_for(0), 0.0) < sizes.read_seconds / 4
+        load = await _under_load(stack, url_for, sizes, warm=warm)
+        results.append(_read_result(name, url_for(0), load, floor, setup))
+    return results
+
+
+async def _costs(stack: Stack, paths: list[str]) -> dict[str, float]:
+    """Seconds one request to each path takes. Measured cheapest first, an endpoint that has to be cut
+    off then delays only the measurement of endpoints slower than itself."""
+    token = stack.token()
+    return {
+        path: (await closed_loop(stack.api_url, token, _fixed(path), 1, 1, 60.0)).samples[0] for path in paths
+    }
+
+
+async def _monitoring(stack: Stack) -> list[str]:
+    """Every GET endpoint under /v1/monitoring/ without path parameters, from the OpenAPI document."""
+    async with stack.client() as client:
+        paths: dict[str, Any] = (await client.get("/openapi.json")).json()["paths"]
+    return sorted(
+        path
+        for path, methods in paths.items()
+        if path.startswith("/v1/monitoring/") and "{" not in path and "get" in methods
+    )
+
+
+async def _under_load(stack: Stack, url_for: UrlFor, sizes: Sizes, *, warm: bool = True) -> Load:
+    """`read_requests` requests from CLIENTS concurrent clients (after a warm-up), within the time budget."""
+    token = stack.token()
+    if warm:
+        await closed_loop(stack.api_url, token, url_for, sizes.warmup, CLIENTS, sizes.read_seconds / 4)
+    return await closed_loop(stack.api_url, token, url_for, sizes.read_requests, CLIENTS, sizes.read_seconds)
+
+
+def _read_result(name: str, example: str, load: Load, floor: Load, setup: dict[str, Any]) -> Result:
+    samples = load.samples
+    p50, p99 = milliseconds(percentile(samples, 0.5)), milliseconds(percentile(samples, 0.99))
+    details = {
+        "p50_ms": p50,
+        "healthz_p50_ms": milliseconds(percentile(floor.samples, 0.5)),
+        "requests": len(samples),
+        "cut_off": load.cut_off,
+        "clients": CLIENTS,
+        "example": example,
+    }
+    return Result(
+        name,
+        p99,
+        "ms p99",
+        milliseconds(percentile(floor.samples, 0.99)),
+        goal=f"p99 < {READ_GOAL_MS:.0f} ms",
+        met=p99 < READ_GOAL_MS,
+        details=details | setup,
+    )
+
+
+async def _replay(
+    stack: Stack, database: Database, sizes: Sizes, stream_id: str, last: SyntheticEvent
+) -> Result:
+    lead_id = stream_id.removeprefix("lead-")
+    as_of = (last.occurred_at + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    path = f"/v1/leads/{lead_id}/state?as_of={as_of}"
+    token = stack.token()
+    await closed_loop(stack.api_url, token, _fixed(path), sizes.warmup, 1, sizes.read_seconds / 4)
+    load = await closed_loop(
+        stack.api_url, token, _fixed(path), sizes.replay_requests, 1, sizes.read_seconds * 2
+    )
+    samples = load.samples
+    raw = await _raw_stream_reads(database, stream_id, sizes.replay_requests)
+    p50 = milliseconds(percentile(samples, 0.5))
+    return Result(
+        "case_replay",
+        p50,
+        "ms p50",
+        milliseconds(percentile(raw, 0.5)),
+        goal=f"p50 < {REPLAY_GOAL_MS:.0f} ms",
+        met=p50 < REPLAY_GOAL_MS,
+        details={
+            "events": sizes.replay_events,
+            "p99_ms": milliseconds(percentile(samples, 0.99)),
+            "requests": len(samples),
+            "cut_off": load.cut_off,
+            "raw_p99_ms": milliseconds(percentile(raw, 0.99)),
+        },
+    )
+
+
+async def _raw_stream_reads(database: Database, stream_id: str, count: int) -> list[float]:
+    """Seconds per read of the stream's rows straight from PostgreSQL, with the JSON decoded."""
+    connection = await asyncpg.connect(database.raw)
+    samples = []
+    try:
+        for _ in range(count):
+            started = time.perf_counter()
+            rows = await connection.fetch(
+                "SELECT * FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id
+            )
+            for row in rows:
+                json.loads(row["data"])
+                json.loads(row["metadata"])
+            samples.append(time.perf_counter() - started)
+    finally:
+        await connection.close()
+    return samples
+
+
+def _fixed(path: str) -> UrlFor:
+    return lambda _: path
+
+
+def _query(filters: dict[str, str]) -> str:
+    return "&".join(f"{key}={value}" for key, value in {**filters, "limit": "20"}.items())

@@ -1,0 +1,146 @@
+"""The lead list, scoped by who asks: what a caller may not see is never selected, nor counted.
+
+A `LeadScope` carries the access matrix (services/access.py) into SQL: every lead is listed for the roles
+that may list leads, but only the leads a caller may see in full come back in full (its organisation's
+own and those whose case team it is on), and the company's name only where its identity is visible
+(the owner, the coordinator, auditors, organisations it was disclosed to). Filtering on what a caller
+sees only as a code name (the owner) matches only leads it sees in full.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import ColumnElement, case, false, func, literal, null, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from events.reference import CompanyStage, Domain, OutcomeCode, Province, Region
+from events.state import Stage
+from services.projections.tables import lead_domains, lead_summaries
+
+
+class LeadSummaryRow(BaseModel):
+    """A lead as lists show it: the read model's denormalised columns, and what the caller may see."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lead_id: UUID
+    code_name: str
+    stage: Stage
+    owner_org: str
+    home_region: Region
+    province: Province | None
+    municipality: str | None
+    company_name: str | None
+    company_stage: CompanyStage
+    domains: list[Domain]
+    needed_by: date | None
+    signalled_at: datetime
+    articulation_completed_at: datetime | None
+    decided_at: datetime | None
+    closed_at: datetime | None
+    outcome_code: OutcomeCode | None
+    outcome_region: Region | None
+    outcome_investment_eur: float | None
+    outcome_jobs: int | None
+    confirmed_investment_eur: float | None
+    investment_confirmed_at: datetime | None
+    became_scale_up_at: datetime | None
+    demand_count: int
+    open_partner_requests: int
+    last_event_at: datetime
+    version: int
+    full: bool = True
+    identity: bool = True
+
+
+@dataclass(frozen=True)
+class LeadScope:
+    """Whose view of the list: `org` None sees every lead in full, with identity (or none at all)."""
+
+    org: str | None = None
+    visible: bool = True
+
+    @classmethod
+    def everything(cls) -> "LeadScope":
+        return cls()
+
+
+UNSCOPED = LeadScope.everything()
+_COLUMNS = [c for c in lead_summaries.columns if c.name in LeadSummaryRow.model_fields]
+
+
+def _listed(column: Any, org: str) -> ColumnElement[bool]:
+    """Whether the JSON list `column` of the lead's state holds `org` (portable: SQLite and PostgreSQL)."""
+    as_text = func.coalesce(lead_summaries.c.state[column].as_string(), "")
+    return as_text.contains(f'"{org}"', autoescape=True)
+
+
+def _full(scope: LeadScope) -> ColumnElement[bool]:
+    if scope.org is None:
+        return true()
+    return or_(lead_summaries.c.owner_org == scope.org, _listed("case_team", scope.org))
+
+
+def _identity(scope: LeadScope) -> ColumnElement[bool]:
+    if scope.org is None:
+        return true()
+    return or_(lead_summaries.c.owner_org == scope.org, _listed("disclosed_to", scope.org))
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return case((condition, literal(True)), else_=literal(False))
+
+
+def _selected(scope: LeadScope) -> list[Any]:
+    s = lead_summaries.c
+    columns: list[Any] = [c for c in _COLUMNS if c.name != "company_name"]
+    company = case((_identity(scope), s.company_name), else_=null())
+    return [*columns, company.label("company_name"), _flag(_full(scope)).label("full"),
+            _flag(_identity(scope)).label("identity")]  # fmt: skip
+
+
+def _conditions(scope: LeadScope, filters: dict[str, str | None]) -> list[ColumnElement[bool]]:
+    s = lead_summaries.c
+    conditions: list[ColumnElement[bool]] = [] if scope.visible else [false()]
+    if filters["stage"] is not None:
+        conditions.append(s.stage == filters["stage"])
+    if filters["region"] is not None:
+        conditions.append(s.home_region == filters["region"])
+    if filters["owner_org"] is not None:
+        conditions += [s.owner_org == filters["owner_org"], _full(scope)]
+    if filters["domain"] is not None:
+        with_domain = select(lead_domains.c.lead_id).where(lead_domains.c.domain == filters["domain"])
+        conditions.append(s.lead_id.in_(with_domain))
+    return conditions
+
+
+async def list_leads(
+    engine: AsyncEngine,
+    *,
+    scope: LeadScope = UNSCOPED,
+    stage: str | None = None,
+    region: str | None = None,
+    domain: str | None = None,
+    owner_org: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[LeadSummaryRow]]:
+    """The number of leads in scope matching every filter, and one page of them, newest signalled first."""
+    filters = {"stage": stage, "region": region, "domain": domain, "owner_org": owner_org}
+    conditions = _conditions(scope, filters)
+    s = lead_summaries.c
+    counting = select(func.count()).select_from(lead_summaries).where(*conditions)
+    page = (
+        select(*_selected(scope))
+        .where(*conditions)
+        .order_by(s.signalled_at.desc(), s.lead_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    async with engine.connect() as connection:
+        count = (await connection.execute(counting)).scalar_one()
+        rows = (await connection.execute(page)).all()
+    return int(count), [LeadSummaryRow.model_validate(dict(row._mapping)) for row in rows]

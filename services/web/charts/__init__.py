@@ -1,0 +1,1 @@
+"""Server-side SVG charts for the dashboard and the reports."""

@@ -1,0 +1,115 @@
+"""The lead page (facts, demands, partner requests, timeline, every step as a form) and signalling a lead."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from events.reference import ORGANISATIONS
+from services.web.client import ApiClient, ApiDep, Problem
+from services.web.forms import ACTIONS, DEMAND_ACTIONS, SIGNAL, STEP_ACTIONS, Action
+from services.web.rendering import error_page, render
+from services.web.session import CsrfChecked, SessionDep, WebRoute, WebSession
+from services.web.timeline import timeline
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+async def lead_context(api: ApiClient, session: WebSession, lead_id: UUID) -> dict[str, Any] | Problem:
+    """Everything the lead page shows, as the API gives it to this user; a Problem when it refuses."""
+    answer = await api.get(f"/v1/leads/{lead_id}")
+    if answer.problem:
+        return answer.problem
+    lead = answer.body
+    full = "version" in lead
+    events = await api.get(f"/v1/leads/{lead_id}/events") if full else None
+    writable = full and session.may_write and lead["stage"] != "closed"
+    partners = await api.get("/v1/partners") if writable else None
+    return {
+        "lead": lead,
+        "full": full,
+        "timeline": timeline(events.body) if events and events.ok else [],
+        "writable": writable,
+        "demand_actions": [a for a in DEMAND_ACTIONS if lead["stage"] in a.stages],
+        "step_actions": [a for a in STEP_ACTIONS if lead["stage"] in a.stages],
+        "partners": partners.body if partners and partners.ok else [],
+        "organisations": {slug: entry[0] for slug, entry in ORGANISATIONS.items()},
+        "open_requests": [r for r in lead.get("partner_requests", []) if r["status"] == "open"],
+        "idempotency_key": str(uuid.uuid4()),
+        "today": datetime.now(UTC).date().isoformat(),
+    }
+
+
+@router.get("/ui/leads/nieuw")
+async def new_lead(request: Request, session: SessionDep) -> Response:
+    return render(request, "lead_new.html", _new_context(session))
+
+
+def _new_context(session: WebSession, **extra: Any) -> dict[str, Any]:
+    owners = {slug: entry[0] for slug, entry in ORGANISATIONS.items()}
+    return {
+        "owners": owners,
+        "values": {"owner_org": session.principal.org},
+        "idempotency_key": str(uuid.uuid4()),
+        "today": datetime.now(UTC).date().isoformat(),
+    } | extra
+
+
+@router.post("/ui/leads", dependencies=[CsrfChecked])
+async def signal_lead(request: Request, session: SessionDep, api: ApiDep) -> Response:
+    form = await request.form()
+    answer = await api.send(
+        "POST",
+        "/v1/leads",
+        SIGNAL.body(form, form.getlist),
+        reason=str(form.get("toelichting") or "") or None,
+        idempotency_key=str(form.get("idempotency_key") or "") or None,
+    )
+    if answer.problem:
+        values = {key: form.getlist(key) if key == "domains" else form.get(key) for key in form}
+        context = _new_context(session, problem=answer.problem, values=values, failed=SIGNAL.key)
+        return render(request, "lead_new.html", context, answer.status)
+    return RedirectResponse(f"/ui/leads/{answer.body['lead_id']}?gedaan=signaleren", status_code=303)
+
+
+@router.get("/ui/leads/{lead_id}")
+async def lead_page(
+    request: Request, lead_id: UUID, session: SessionDep, api: ApiDep, gedaan: str = ""
+) -> Response:
+    context = await lead_context(api, session, lead_id)
+    if isinstance(context, Problem):
+        return error_page(request, context.status, context.title, context.detail)
+    done = SIGNAL if gedaan == SIGNAL.key else ACTIONS.get(gedaan)
+    return render(request, "lead.html", context | {"melding": done.done if done else None})
+
+
+@router.post("/ui/leads/{lead_id}/stappen/{step}", dependencies=[CsrfChecked])
+async def take_step(request: Request, lead_id: UUID, step: str, session: SessionDep, api: ApiDep) -> Response:
+    """Run one step through the API; on a refusal show the page again with the API's reasons."""
+    action = ACTIONS.get(step)
+    if action is None:
+        return error_page(request, 404, "Onbekende stap", f"De stap {step!r} bestaat niet.")
+    form = await request.form()
+    answer = await _send(api, action, lead_id, form)
+    if answer.ok:
+        return RedirectResponse(f"/ui/leads/{lead_id}?gedaan={step}#tijdlijn", status_code=303)
+    context = await lead_context(api, session, lead_id)
+    if isinstance(context, Problem):
+        return error_page(request, context.status, context.title, context.detail)
+    values = {key: form.getlist(key) if key == "demand_ids" else form.get(key) for key in form}
+    context |= {"failed": step, "problem": answer.problem, "values": values}
+    return render(request, "lead.html", context, answer.status)
+
+
+async def _send(api: ApiClient, action: Action, lead_id: UUID, form: Any) -> Any:
+    path = f"/v1/leads/{lead_id}" + action.path.format(demand_id=form.get("demand_id") or "onbekend")
+    return await api.send(
+        action.method,
+        path,
+        action.body(form, form.getlist),
+        reason=str(form.get("toelichting") or "") or None,
+        idempotency_key=str(form.get("idempotency_key") or "") or None,
+    )

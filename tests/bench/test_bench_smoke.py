@@ -1,0 +1,103 @@
+"""The benchmark suite still works: every benchmark runs in smoke mode. No timing is asserted here."""
+
+import json
+import math
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bench.databases import Database
+from bench.histories import one_lead, synthetic_log
+from bench.loader import bulk_load
+from events.model import NoteAdded
+from events.store import Actor, EventMetadata, NewEvent
+from services.persistence.event_store import SqlEventStore
+from services.projections.projector import Projector
+from tests.conftest import create_postgres_database, drop_postgres_database
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = {
+    "append_single_postgresql",
+    "append_batch10_postgresql",
+    "append_single_sqlite",
+    "append_batch10_sqlite",
+    "rebuild_postgresql",
+    "rebuild_sqlite",
+    "command_latency_p50",
+    "command_latency_p99",
+    "reads_leads_filtered",
+    "reads_lead",
+    "reads_monitoring_impact",
+    "reads_monitoring_pipeline",
+    "case_replay",
+    "open_cases_worker_memory",
+    "open_cases_timer_lateness",
+}
+FIELDS = {"value", "unit", "baseline", "ratio", "goal", "met"}
+
+
+@pytest.fixture(scope="module")
+async def postgres_reachable() -> None:
+    """Skips (or, with GROEIRUIMTE_REQUIRE_POSTGRES=1, fails) without PostgreSQL, like the other tests."""
+    name, _ = await create_postgres_database()
+    await drop_postgres_database(name)
+
+
+@pytest.mark.e2e
+@pytest.mark.postgres
+def test_every_benchmark_runs_in_smoke_mode_and_reports_its_figure_against_a_baseline(
+    postgres_reachable: None, tmp_path: Path
+) -> None:
+    output = tmp_path / "results.json"
+
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--smoke", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    results = json.loads(output.read_text())
+    assert set(results) >= BENCHMARKS
+    for name, result in results.items():
+        assert set(result) >= FIELDS, name
+        assert isinstance(result["goal"], str) and isinstance(result["unit"], str), name
+        assert result["met"] in (True, False, None), name
+    for name in BENCHMARKS:
+        result = results[name]
+        assert result["value"] > 0 and result["baseline"] > 0, name
+        assert math.isclose(result["ratio"], result["value"] / result["baseline"], rel_tol=0.01), name
+    assert results["open_cases_timer_lateness"]["details"]["fired_twice"] == 0
+
+
+async def test_bulk_loader_writes_a_chain_the_store_verifies_continues_and_projects(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    raw = database_url.replace("postgresql+asyncpg://", "postgresql://").removeprefix("sqlite+aiosqlite:///")
+    database = Database(kind, database_url, raw)
+    log = [*synthetic_log(leads=30, events=600, active=10), *one_lead(50)]
+
+    written = await bulk_load(database, log, batch_size=100)
+
+    store = SqlEventStore(engine)
+    stream = log[-1].stream_id
+    note = NewEvent.from_domain(
+        NoteAdded(note_id=uuid4(), text="after the bulk load"),
+        event_id=uuid4(),
+        occurred_at=datetime.now(UTC),
+        metadata=EventMetadata(actor=Actor(sub="t", org="bom", role="taskforce")),
+    )
+    appended = await store.append(stream, 50, [note])
+    assert written == 650
+    assert appended[0].position == 651 and appended[0].prev_hash == (await store.read_all(649))[0].hash
+    assert (await store.verify_chain()).ok
+    assert await Projector(engine).rebuild() == 651
+    assert [event.stream_version for event in await store.load_stream(stream)] == list(range(1, 52))
