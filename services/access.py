@@ -147,8 +147,12 @@ def require_partner_answer(principal: Principal, partner_id: str, state: LeadSta
 
     Whoever may not see the lead's requests (not even that it has them) is told it does not exist.
     """
-    if Role.PARTNER in principal.roles and principal.org == partner_id:
-        return
+    if Role.PARTNER in principal.roles:
+        if principal.org == partner_id:
+            return
+        # Issue 3: a partner answering a request addressed to another organisation is refused (403);
+        # a request id is not a lead id, and this says nothing about the lead behind it.
+        raise ForbiddenError("this request is addressed to another organisation")
     access = access_to(principal, state)
     if access < LeadAccess.READ:
         raise NotFoundError("no partner request with this id")

@@ -82,7 +82,7 @@ SPECIAL_WRITES: dict[str, dict[str, int | str]] = {
     "POST /v1/leads": {**expect({"taskforce-own", "coordinator"}, 201, set())},
     "PUT /v1/partners/{partner_id}": expect({"admin"}, 200, set()),
     "POST /v1/partner-requests/{request_id}/response": {
-        **expect(WRITERS | {"partner-addressed"}, 409, HIDDEN - {"partner-addressed"} | {"taskforce-other"}),
+        **expect(WRITERS | {"partner-addressed"}, 409, HIDDEN - PARTNERS | {"taskforce-other"}),
     },
 }
 

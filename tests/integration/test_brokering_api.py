@@ -75,7 +75,7 @@ async def test_partner_sees_the_company_only_after_disclosure_to_it(api: Api) ->
     assert "Nanolicht" not in str(tennet_inbox)
 
 
-async def test_partner_answering_another_partners_request_is_told_it_does_not_exist(api: Api) -> None:
+async def test_partner_answering_another_partners_request_is_403(api: Api) -> None:
     async with api.as_(Role.TASKFORCE, "liof") as liof:
         lead_id, _ = await _brokering_lead(liof)
         request_id = (await _ask(liof, lead_id, "stedin")).json()["request_id"]
@@ -84,7 +84,7 @@ async def test_partner_answering_another_partners_request_is_told_it_does_not_ex
         answer = {"answer": "decline", "reason": "no capacity"}
         assert (
             await liander.post(f"/v1/partner-requests/{request_id}/response", json=answer)
-        ).status_code == 404
+        ).status_code == 403
         assert (
             await stedin.post(f"/v1/partner-requests/{request_id}/response", json=answer)
         ).status_code == 200

@@ -29,8 +29,8 @@ async def get_inbox(user: CurrentUser, container: ContainerDep, reads: ReadLogDe
 async def answer_request(
     request_id: UUID, body: PartnerResponseCreate, runner: RunnerDep, container: ContainerDep
 ) -> PartnerAnswerPublic:
-    """The addressed partner answers with an offer or a decline (404 for anyone else who may not know
-    the request exists)."""
+    """The addressed partner answers with an offer or a decline; another partner gets 403, and anyone
+    who may not know the lead behind it 404."""
     request = await find_partner_request(container.engine, request_id)
     state = None if request is None else await load_lead(runner.store, request.lead_id)
     if request is None or state is None:
