@@ -132,7 +132,7 @@ def _result(
         value=store_rate,
         unit="events/s",
         baseline=raw_rate,
-        goal=f"ratio >= {goal}" if goal else "none (reported)",
+        goal=f"ratio >= {goal}" if goal else "none",
         met=ratio >= goal if goal else None,
         details={"events": events, "store_seconds": seconds[0], "raw_seconds": seconds[1], **(extra or {})},
     )

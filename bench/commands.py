@@ -114,7 +114,7 @@ def _results(http: list[float], bare: list[float], sizes: Sizes) -> list[Result]
             http_p99,
             "ms",
             bare_p99,
-            goal="none (reported)",
+            goal="none",
             met=None,
             details={"commands": len(http)},
         ),

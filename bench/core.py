@@ -80,7 +80,7 @@ SIZES = {
 
 @dataclass
 class Result:
-    """One figure against its baseline; `met` is None when the goal cannot be measured yet."""
+    """One figure against its baseline; `met` is None for a figure without a goal of its own."""
 
     name: str
     value: float | None
@@ -121,6 +121,8 @@ class Result:
 
 def _rounded(value: Any) -> Any:
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return None  # e.g. a timer that never fired: JSON has no infinity
         return round(value, 4) if abs(value) < 100 else round(value, 1)
     return value
 
