@@ -1,6 +1,7 @@
 """The real system as a user starts it: `groeiruimte run` (Temporal dev server, worker, projector, API)."""
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,10 +22,21 @@ STARTUP_SECONDS = 120
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A free port below Linux's ephemeral range (32768-60999).
+
+    Ports the OS hands out for "any free port" (the Temporal dev server's HTTP and metrics ports, client
+    sockets) come from the ephemeral range; a port chosen there now could be taken by them before our
+    process binds it.
+    """
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 @dataclass

@@ -3,7 +3,6 @@ cells; the qualitative text keeps every version; ReportWorkflow reports the half
 
 import asyncio
 import email
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from services.cli import app
 from services.notifications.mailcatcher import start_mailcatcher
 from services.projections.projector import Projector
 from services.reports.periods import parse_period
+from tests.e2e.conftest import free_port
 from tests.integration.audit_support import AuditApi, LeadWriter
 from workflows.reports import (
     ReportInput,
@@ -94,7 +94,7 @@ async def test_report_command_stores_the_figures_writes_html_and_xlsx_and_mails_
     api: AuditApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     await _programme_so_far(api)
-    port = _free_port()
+    port = free_port()
     monkeypatch.setenv("GROEIRUIMTE_SMTP_PORT", str(port))
     catcher = start_mailcatcher(tmp_path / "mail", "127.0.0.1", port)
     try:
@@ -196,10 +196,3 @@ async def test_report_workflow_publishes_the_half_year_that_ended_last(
     assert result.period == expected
     [(period, delivery_id)] = publisher.published
     assert period == expected and delivery_id.startswith(f"report-{expected}-")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
