@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from events.demands import DemandSpec, DemandStatus
 from events.details import CountryCode, LeadDetails, LeadDetailsChanges, OrgSlug, ShortText, Text
+from events.persons import SealedPersonalData
 from events.reference import CompanyStage, OutcomeCode, Province, Region
 
 MAX_DEMANDS_PER_STEP = 50
@@ -160,6 +161,22 @@ class RemoveCaseTeamMember(_Command):
     reason: Annotated[str, Field(max_length=4000)] | None = None
 
 
+class AddContactPerson(_Command):
+    """Record a contact person of the company; their personal data arrives sealed."""
+
+    command_type: Literal["AddContactPerson"] = "AddContactPerson"
+    person_id: UUID
+    sealed: SealedPersonalData
+
+
+class ErasePerson(_Command):
+    """Erase a contact person's personal data (GDPR): recorded, then their key is deleted."""
+
+    command_type: Literal["ErasePerson"] = "ErasePerson"
+    person_id: UUID
+    reason: Annotated[str, Field(max_length=4000)] | None = None
+
+
 Command = Annotated[
     SignalLead
     | AmendLeadDetails
@@ -180,7 +197,9 @@ Command = Annotated[
     | AddNote
     | DiscloseIdentity
     | AddCaseTeamMember
-    | RemoveCaseTeamMember,
+    | RemoveCaseTeamMember
+    | AddContactPerson
+    | ErasePerson,
     Field(discriminator="command_type"),
 ]
 

@@ -9,6 +9,7 @@ from events import model as ev
 from events.codenames import code_name_for
 from events.demands import DEMAND_STATUS_MOVES
 from events.errors import InvalidCommandError, LeadNotFoundError, StageConflictError
+from events.persons import MAX_CONTACTS_PER_LEAD
 from events.reference import REALISED_OUTCOMES, CompanyStage, OutcomeCode, is_known_organisation
 from events.state import OPEN_STAGES, LeadState, Stage
 
@@ -293,6 +294,26 @@ def _remove_from_case_team(state: LeadState, command: cmd.RemoveCaseTeamMember) 
     if command.org not in state.case_team:
         raise InvalidCommandError("this organisation is not on the case team", "org", "not_a_member")
     return [ev.CaseTeamMemberRemoved(org=command.org, reason=command.reason)]
+
+
+@_rule(cmd.AddContactPerson, _ANY_BUT_CLOSED)
+def _add_contact(state: LeadState, command: cmd.AddContactPerson) -> list[ev.DomainEvent]:
+    if state.contact(command.person_id) is not None:
+        raise StageConflictError("this contact person is recorded already", state.stage)
+    if len(state.contacts) >= MAX_CONTACTS_PER_LEAD:
+        raise InvalidCommandError(f"at most {MAX_CONTACTS_PER_LEAD} contact persons", "person_id", "too_many")
+    return [ev.ContactPersonAdded(person_id=command.person_id, sealed=command.sealed)]
+
+
+# The right to erasure holds in every stage, also after the case is closed.
+@_rule(cmd.ErasePerson, frozenset(Stage))
+def _erase_person(state: LeadState, command: cmd.ErasePerson) -> list[ev.DomainEvent]:
+    contact = state.contact(command.person_id)
+    if contact is None:
+        raise InvalidCommandError("no such contact person on this lead", "person_id", "unknown")
+    if contact.erased_at is not None:
+        raise StageConflictError("this person's data was erased already", state.stage)
+    return [ev.PersonalDataErased(person_id=command.person_id, reason=command.reason)]
 
 
 @_rule(cmd.SendPartnerReminder, _BROKERING)

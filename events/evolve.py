@@ -9,6 +9,7 @@ from events import model as ev
 from events.reference import CompanyStage
 from events.state import (
     CompanyDecision,
+    ContactPerson,
     DeliveryFailure,
     DemandState,
     LeadState,
@@ -227,3 +228,18 @@ def _aftercare(state: LeadState, event: ev.AftercareRequested, at: datetime) -> 
 def _delivery_failed(state: LeadState, event: ev.NotificationDeliveryFailed, at: datetime) -> dict[str, Any]:
     failure = DeliveryFailure(**event.model_dump(), failed_at=at)
     return {"delivery_failures": [*state.delivery_failures, failure]}
+
+
+@_on(ev.ContactPersonAdded)
+def _contact_added(state: LeadState, event: ev.ContactPersonAdded, at: datetime) -> dict[str, Any]:
+    contact = ContactPerson(person_id=event.person_id, sealed=event.sealed, added_at=at)
+    return {"contacts": [*state.contacts, contact]}
+
+
+@_on(ev.PersonalDataErased)
+def _erased(state: LeadState, event: ev.PersonalDataErased, at: datetime) -> dict[str, Any]:
+    contacts = [
+        c.model_copy(update={"erased_at": at}) if c.person_id == event.person_id else c
+        for c in state.contacts
+    ]
+    return {"contacts": contacts}

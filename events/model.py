@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from events.demands import DemandSpec, DemandStatus
 from events.details import LeadDetails, LeadDetailsChanges
+from events.persons import SealedPersonalData
 from events.reference import CompanyStage, OutcomeCode, Province, Region
 
 
@@ -189,6 +190,22 @@ class CaseTeamMemberAdded(DomainEvent):
 class CaseTeamMemberRemoved(DomainEvent):
     type = "CaseTeamMemberRemoved"
     org: str
+    reason: str | None = None
+
+
+class ContactPersonAdded(DomainEvent):
+    """A contact person of the company; their personal data is sealed under their own key."""
+
+    type = "ContactPersonAdded"
+    person_id: UUID
+    sealed: SealedPersonalData
+
+
+class PersonalDataErased(DomainEvent):
+    """A contact person's personal data was erased (GDPR): their key is deleted, the sealed bytes stay."""
+
+    type = "PersonalDataErased"
+    person_id: UUID
     reason: str | None = None
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from events.demands import DemandSpec, DemandStatus
 from events.details import LeadDetails
+from events.persons import SealedPersonalData
 from events.reference import OutcomeCode, Province, Region
 
 
@@ -95,6 +96,15 @@ class DeliveryFailure(_Part):
     failed_at: datetime
 
 
+class ContactPerson(_Part):
+    """A contact person: their personal data stays sealed in the state too."""
+
+    person_id: UUID
+    sealed: SealedPersonalData
+    added_at: datetime
+    erased_at: datetime | None = None
+
+
 class LeadState(BaseModel):
     """Current state of one lead; `version` is the number of events applied."""
 
@@ -127,9 +137,13 @@ class LeadState(BaseModel):
     last_nudged_at: datetime | None = None
     aftercare_requested_at: datetime | None = None
     delivery_failures: list[DeliveryFailure] = Field(default_factory=list)
+    contacts: list[ContactPerson] = Field(default_factory=list)
 
     def demand(self, demand_id: UUID) -> DemandState | None:
         return next((d for d in self.demands if d.demand_id == demand_id), None)
+
+    def contact(self, person_id: UUID) -> ContactPerson | None:
+        return next((c for c in self.contacts if c.person_id == person_id), None)
 
     def option(self, option_id: UUID) -> LocationOption | None:
         return next((o for o in self.options if o.option_id == option_id), None)

@@ -40,6 +40,7 @@ class Capability(StrEnum):
     VERIFY_LOG = "verify the event log"
     READ_ACCESS_LOG = "read the access log"
     DECODE_PAYLOADS = "decode Temporal payloads"
+    ERASE_PERSONS = "erase contact persons' personal data"
 
 
 _T, _C, _P, _A, _M, _ADM = (
@@ -62,6 +63,7 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.VERIFY_LOG: frozenset({_A, _C}),
     Capability.READ_ACCESS_LOG: frozenset({_A, _C}),
     Capability.DECODE_PAYLOADS: frozenset({_ADM, _A}),
+    Capability.ERASE_PERSONS: frozenset({_T, _C}),
 }
 
 

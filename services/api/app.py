@@ -20,6 +20,7 @@ from services.api.routes import (
     monitoring,
     partner_requests,
     partners,
+    persons,
 )
 from services.container import Container, build_container
 from services.oidc import verifier_for
@@ -67,6 +68,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         audit,
         health,
         partners,
+        persons,
         brokering_monitoring,
         codec,
         reports_api,

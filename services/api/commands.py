@@ -9,13 +9,14 @@ from fastapi import Depends, Request
 from events.state import LeadState
 from events.store import EventStore
 from services.access import LeadAccess, require_lead, require_lead_reading_role, sees_identity
-from services.api.deps import CommandsDep, CurrentUser, EventStoreDep
+from services.api.deps import CommandsDep, CurrentUser, EventStoreDep, PersonVaultDep
 from services.api.schemas import CommandBody, CommandResponse
 from services.audit.access_log import ProcessingActivity
 from services.audit.read_logging import ReadLog
 from services.auth import Principal
 from services.lead_reads import load_lead
 from services.observability import CORRELATION_ID
+from services.persons import PersonVault
 from workflows.payloads import CommandInput, CommandResult
 
 AUDIT_REASON_HEADER = "X-Audit-Toelichting"
@@ -40,14 +41,25 @@ class LeadCommandRunner:
     """One request's command: its update id (from Idempotency-Key), actor, reason and correlation."""
 
     def __init__(
-        self, request: Request, user: CurrentUser, store: EventStoreDep, commands: CommandsDep
+        self,
+        request: Request,
+        user: CurrentUser,
+        store: EventStoreDep,
+        commands: CommandsDep,
+        persons: PersonVaultDep,
     ) -> None:
         self.user = user
         self.store = store
         self.commands = commands
+        self.persons = persons
         self._headers = request.headers
         # The HTTP Idempotency-Key becomes the Temporal update id; without one every request is new.
         self.update_id = request.headers.get("Idempotency-Key") or str(uuid.uuid4())
+
+    @property
+    def reason(self) -> str | None:
+        """The caller's reason for the step (`X-Audit-Toelichting`)."""
+        return self._headers.get(AUDIT_REASON_HEADER)
 
     def new_id(self, scope: object = "") -> UUID:
         """An id for what the command creates; a repeated request gets the same id."""
@@ -58,7 +70,7 @@ class LeadCommandRunner:
             command=command,
             actor=self.user.as_actor(),
             occurred_at=body.occurred_at if body else None,
-            reason=self._headers.get(AUDIT_REASON_HEADER),
+            reason=self.reason,
             correlation_id=CORRELATION_ID.get(),
         )
 
@@ -74,17 +86,23 @@ class LeadCommandRunner:
         """Authorise the caller on the lead, run the command through its workflow, shape the answer."""
         require_lead(self.user, await load_lead(self.store, lead_id), needed)
         result = await self.execute(lead_id, command, body)
-        return command_response(result, self.user, **answer_ids)
+        return await command_response(result, self.user, self.persons, **answer_ids)
 
     async def execute(self, lead_id: UUID, command: Any, body: CommandBody | None) -> CommandResult:
         """Run the command (the caller was authorised already)."""
         return await self.commands.execute(lead_id, self.command_input(command, body), self.update_id)
 
 
-def command_response(result: CommandResult, user: Principal, **answer_ids: UUID) -> CommandResponse:
-    """The new state and events, the company's identity only for those who may see it."""
+async def command_response(
+    result: CommandResult, user: Principal, persons: PersonVault, **answer_ids: UUID
+) -> CommandResponse:
+    """The new state and events, the company's identity (and its contact persons) only for those who
+    may see it."""
     identity = sees_identity(user, result.state)
-    public = CommandResponse.from_state_and_events(result.state, result.events, show_identity=identity)
+    keys = await persons.keys(c.person_id for c in result.state.contacts) if identity else {}
+    public = CommandResponse.from_state_and_events(
+        result.state, result.events, show_identity=identity, keys=keys
+    )
     return public.model_copy(update=answer_ids) if answer_ids else public
 
 

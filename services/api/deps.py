@@ -9,6 +9,7 @@ from services.auth import AuthenticationError, Principal
 from services.container import Container
 from services.lead_commands import LeadCommandService, WorkflowServiceUnavailableError
 from services.oidc import TokenVerifier
+from services.persons import PersonVault
 
 
 def get_container(request: Request) -> Container:
@@ -29,6 +30,10 @@ def get_commands(container: ContainerDep) -> LeadCommandService:
     return container.commands
 
 
+def get_person_vault(container: ContainerDep) -> PersonVault:
+    return PersonVault(container.engine)
+
+
 def current_user(request: Request) -> Principal:
     """The caller, from the Authorization header only (never from the query string or a cookie)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -41,3 +46,4 @@ def current_user(request: Request) -> Principal:
 EventStoreDep = Annotated[EventStore, Depends(get_store)]
 CommandsDep = Annotated[LeadCommandService, Depends(get_commands)]
 CurrentUser = Annotated[Principal, Depends(current_user)]
+PersonVaultDep = Annotated[PersonVault, Depends(get_person_vault)]

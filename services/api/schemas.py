@@ -1,5 +1,6 @@
 """HTTP request and response schemas (`…Create` / `…Update` / `…Public`)."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -13,7 +14,8 @@ from events.details import CountryCode, LeadDetails, LeadDetailsChanges, OrgSlug
 from events.reference import CompanyStage, Domain, OutcomeCode, Province, Region
 from events.state import LeadState, Stage
 from events.store import StoredEvent
-from services.disclosure import without_identity
+from services.disclosure import as_disclosed
+from services.persons import ContactView, PersonalData, contact_views
 
 
 class CommandBody(BaseModel):
@@ -149,6 +151,10 @@ class CloseCreate(CommandBody):
     reason: Annotated[str, Field(max_length=4000)] | None = None
 
 
+class ContactCreate(PersonalData, CommandBody):
+    """A contact person of the company: sealed under their own key before it is recorded."""
+
+
 class NoteCreate(CommandBody):
     text: Text
 
@@ -200,13 +206,22 @@ class LeadPublic(BaseModel):
     home_region: Region
     domains: list[Domain]
     company: dict[str, Any] | None = None
+    contacts: list[ContactView] | None = Field(
+        default=None,
+        description="Contact persons (personal data, `[erased]` once erased); null for those who may "
+        "not see the company's identity",
+    )
     signalled_at: datetime
     articulation_lead_time_days: int | None = None
 
     @classmethod
-    def from_state(cls, state: LeadState, *, show_identity: bool = True) -> "LeadPublic":
+    def from_state(
+        cls, state: LeadState, *, show_identity: bool = True, keys: Mapping[UUID, bytes] | None = None
+    ) -> "LeadPublic":
+        """The state as shown; `keys` are the contact persons' keys (none given: all shown erased)."""
         details = state.details.model_dump(mode="json")
-        body = {**details, **state.model_dump(mode="json", exclude={"details"})}
+        body = {**details, **state.model_dump(mode="json", exclude={"details", "contacts"})}
+        body["contacts"] = contact_views(state.contacts, keys or {}) if show_identity else None
         if not show_identity:
             body["company"] = None
         if state.details.needed_by is not None:
@@ -221,10 +236,15 @@ class CommandResponse(LeadPublic):
 
     @classmethod
     def from_state_and_events(
-        cls, state: LeadState, events: list[StoredEvent], *, show_identity: bool = True
+        cls,
+        state: LeadState,
+        events: list[StoredEvent],
+        *,
+        show_identity: bool = True,
+        keys: Mapping[UUID, bytes] | None = None,
     ) -> "CommandResponse":
-        public = LeadPublic.from_state(state, show_identity=show_identity)
-        shown = events if show_identity else [without_identity(event) for event in events]
+        public = LeadPublic.from_state(state, show_identity=show_identity, keys=keys)
+        shown = [as_disclosed(event, show_identity=show_identity, keys=keys or {}) for event in events]
         return cls.model_validate({**public.model_dump(mode="json"), "events": shown})
 
 

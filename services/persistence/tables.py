@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -73,4 +74,16 @@ notification_deliveries = Table(
     Column("channel", String(16), primary_key=True),
     Column("recipient", String(500), primary_key=True),
     Column("sent_at", UtcDateTime(), nullable=False),
+)
+
+# One key per contact person (migration 0007_person_keys): their personal data in the log is sealed
+# under it. Erasure sets `key` to NULL and `erased_at`; the row stays as the record that it happened.
+person_keys = Table(
+    "person_keys",
+    metadata,
+    Column("person_id", Uuid(), primary_key=True),
+    Column("lead_id", Uuid(), nullable=False, index=True),
+    Column("key", LargeBinary(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("erased_at", UtcDateTime(), nullable=True),
 )

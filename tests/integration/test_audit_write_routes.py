@@ -37,6 +37,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/leads/{lead_id}/hold"): {"reason": "waiting"},
     ("POST", "/v1/leads/{lead_id}/notes"): {"text": "a note"},
     ("POST", "/v1/leads/{lead_id}/identity-disclosures"): {"to_org": "provincie-gelderland", "reason": "ok"},
+    ("POST", "/v1/leads/{lead_id}/contacts"): {"name": "Anna de Vries"},
     ("PUT", "/v1/partners/{partner_id}"): {"name": "Provincie Gelderland", "kind": "province"},
 }
 

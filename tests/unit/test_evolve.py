@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from events import model as ev
+from events.persons import SealedPersonalData
 from events.demands import DemandStatus, FinancingInstrument, FinancingSpec
 from events.details import LeadDetailsChanges
 from events.evolve import evolve
@@ -138,6 +139,10 @@ SAMPLE_EVENTS: dict[str, ev.DomainEvent] = {
             request_id=REQUEST_ID,
             error="timeout",
         ),
+        ev.ContactPersonAdded(
+            person_id=NEW_ID, sealed=SealedPersonalData(nonce="AAAAAAAAAAAAAAAA", ciphertext="c2VhbGVk")
+        ),
+        ev.PersonalDataErased(person_id=NEW_ID, reason="verzoek van betrokkene"),
     ]
 }
 

@@ -22,10 +22,10 @@ from services.access import (
     sees_identity,
 )
 from services.api.commands import RunnerDep, command_response, readable_lead
-from services.api.deps import ContainerDep, CurrentUser, EventStoreDep
+from services.api.deps import ContainerDep, CurrentUser, EventStoreDep, PersonVaultDep
 from services.api.schemas import CommandResponse, LeadBriefPublic, LeadCreate, LeadPage, LeadPublic
 from services.audit.read_logging import ReadLogDep
-from services.disclosure import without_identity
+from services.disclosure import as_disclosed
 from services.lead_reads import HistoryEvent, as_shown, load_history, state_from
 from services.projections.queries import LeadSummaryRow, list_leads
 
@@ -39,7 +39,8 @@ async def signal_lead(body: LeadCreate, runner: RunnerDep) -> CommandResponse:
     lead_id = runner.new_id("lead")
     details = LeadDetails.model_validate(body.model_dump(exclude={"occurred_at"}))
     sent = runner.command_input(cmd.SignalLead(lead_id=lead_id, details=details), body)
-    return command_response(await runner.commands.signal(lead_id, sent, runner.update_id), runner.user)
+    result = await runner.commands.signal(lead_id, sent, runner.update_id)
+    return await command_response(result, runner.user, runner.persons)
 
 
 @router.get("")
@@ -90,26 +91,28 @@ def _page_links(request: Request, count: int, limit: int, offset: int) -> dict[s
 
 @router.get("/{lead_id}")
 async def get_lead(
-    lead_id: UUID, user: CurrentUser, store: EventStoreDep, reads: ReadLogDep
+    lead_id: UUID, user: CurrentUser, store: EventStoreDep, reads: ReadLogDep, persons: PersonVaultDep
 ) -> LeadPublic | LeadBriefPublic:
     """The lead's current state, rebuilt from its events."""
     state = await readable_lead(user, reads, store, lead_id, LeadAccess.BRIEF)
     identity = sees_identity(user, state)
     if access_to(user, state) < LeadAccess.READ:
         return LeadBriefPublic.from_state(state, show_identity=identity)
-    return LeadPublic.from_state(state, show_identity=identity)
+    keys = await persons.keys(c.person_id for c in state.contacts) if identity else {}
+    return LeadPublic.from_state(state, show_identity=identity, keys=keys)
 
 
 @router.get("/{lead_id}/events")
 async def get_lead_events(
-    lead_id: UUID, user: CurrentUser, store: EventStoreDep, reads: ReadLogDep
+    lead_id: UUID, user: CurrentUser, store: EventStoreDep, reads: ReadLogDep, persons: PersonVaultDep
 ) -> list[HistoryEvent]:
-    """The lead's full event history, oldest first, upcast to the current schemas."""
+    """The lead's full event history, oldest first, upcast to the current schemas; contact persons'
+    data opened, or `[erased]` once erased."""
     history = await _readable_history(user, reads, store, lead_id)
-    shown = [as_shown(event) for event in history]
-    if sees_identity(user, _existing(state_from(history))):
-        return shown
-    return [without_identity(event) for event in shown]
+    state = _existing(state_from(history))
+    identity = sees_identity(user, state)
+    keys = await persons.keys(c.person_id for c in state.contacts if not c.erased_at) if identity else {}
+    return [as_disclosed(as_shown(event), show_identity=identity, keys=keys) for event in history]
 
 
 @router.get("/{lead_id}/state")
@@ -118,16 +121,21 @@ async def get_lead_state_as_of(
     user: CurrentUser,
     store: EventStoreDep,
     reads: ReadLogDep,
+    persons: PersonVaultDep,
     as_of: AwareDatetime | None = None,
     known_at: AwareDatetime | None = None,
 ) -> LeadPublic:
-    """The state as the case stood at `as_of` (business time), as known at `known_at` (record time)."""
+    """The state as the case stood at `as_of` (business time), as known at `known_at` (record time).
+    Erased contact persons show `[erased]` at every moment: erasure cannot be undone by going back."""
     history = await _readable_history(user, reads, store, lead_id)
-    identity = sees_identity(user, _existing(state_from(history)))
+    current = _existing(state_from(history))
+    identity = sees_identity(user, current)
     state = state_from(history, as_of=as_of, known_at=known_at)
     if state is None:
         raise LeadNotFoundError("the lead did not exist yet at that moment")
-    return LeadPublic.from_state(state, show_identity=identity)
+    live = [c.person_id for c in current.contacts if not c.erased_at]
+    keys = await persons.keys(live) if identity else {}
+    return LeadPublic.from_state(state, show_identity=identity, keys=keys)
 
 
 async def _readable_history(
