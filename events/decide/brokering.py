@@ -4,6 +4,7 @@ from events import commands as cmd
 from events import model as ev
 from events.decide.registry import BROKERING, open_request, require_demands, rule
 from events.errors import InvalidCommandError
+from events.naming import names_company
 from events.state import LeadState
 
 
@@ -17,6 +18,14 @@ def _propose(state: LeadState, command: cmd.ProposeLocationOption) -> list[ev.Do
 def _send_request(state: LeadState, command: cmd.SendPartnerRequest) -> list[ev.DomainEvent]:
     # Whether the partner is in the registry is checked where the registry is: at the API.
     require_demands(state, command.demand_ids)
+    if command.partner_id not in state.disclosed_to and names_company(
+        command.question, state.details.company
+    ):
+        raise InvalidCommandError(
+            f"the question names the company, which this partner may not know; call it {state.code_name}",
+            "question",
+            "names_company",
+        )
     return [ev.PartnerRequestSent(**command.model_dump(exclude={"command_type"}))]
 
 
