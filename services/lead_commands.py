@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -22,8 +23,10 @@ from events.errors import (
     LeadNotFoundError,
     StageConflictError,
 )
-from events.store import EventStore
-from services.lead_reads import load_lead
+from events.evolve import evolve
+from events.state import LeadState
+from events.store import EventStore, StoredEvent
+from services.lead_reads import load_history, load_lead
 from services.observability import COMMANDS
 from services.settings import Settings
 from workflows.lead import LeadWorkflow
@@ -38,6 +41,14 @@ class WorkflowServiceUnavailableError(Exception):
     """Temporal could not be reached."""
 
 
+@dataclass(frozen=True)
+class CommandAnswer:
+    """What a command answers: the lead's state after it and the events it recorded."""
+
+    state: LeadState
+    events: list[StoredEvent]
+
+
 class LeadCommandService:
     """Runs commands as Temporal updates of the lead's workflow."""
 
@@ -46,7 +57,7 @@ class LeadCommandService:
         self._store = store
         self._settings = settings
 
-    async def signal(self, lead_id: UUID, command: CommandInput, update_id: str) -> CommandResult:
+    async def signal(self, lead_id: UUID, command: CommandInput, update_id: str) -> CommandAnswer:
         """Create the lead's workflow and signal the lead in one update-with-start."""
         start = WithStartWorkflowOperation(
             LeadWorkflow.run,
@@ -63,12 +74,32 @@ class LeadCommandService:
         call = self._client.execute_update_with_start_workflow(
             LeadWorkflow.execute, command, start_workflow_operation=start, id=update_id
         )
-        return await self._counted(lead_id, command, call)
+        return await self._answer(lead_id, await self._counted(lead_id, command, call), None)
 
-    async def execute(self, lead_id: UUID, command: CommandInput, update_id: str) -> CommandResult:
+    async def execute(
+        self, lead_id: UUID, command: CommandInput, update_id: str, known: LeadState | None = None
+    ) -> CommandAnswer:
+        """Run the command; `known` is the lead's state as the caller loaded it (saves a reload)."""
         handle = self._client.get_workflow_handle_for(LeadWorkflow.run, workflow_id_for(lead_id))
         call = handle.execute_update(LeadWorkflow.execute, command, id=update_id)
-        return await self._counted(lead_id, command, call)
+        return await self._answer(lead_id, await self._counted(lead_id, command, call), known)
+
+    async def _answer(self, lead_id: UUID, result: CommandResult, known: LeadState | None) -> CommandAnswer:
+        """The answer with the state after the recorded events: `known` moved on by them when they
+        follow it directly, else the history folded up to them (a repeated request's first answer)."""
+        if result.state is not None:
+            return CommandAnswer(result.state, result.events)
+        recorded = result.events
+        if not recorded:
+            state = known or await load_lead(self._store, lead_id)
+        elif (known.version if known else 0) == recorded[0].stream_version - 1:
+            state = fold_onto(known, recorded)
+        else:
+            history = await load_history(self._store, lead_id)
+            state = fold_onto(None, [e for e in history if e.stream_version <= recorded[-1].stream_version])
+        if state is None:
+            raise LeadNotFoundError("no lead has been signalled with this id")
+        return CommandAnswer(state, recorded)
 
     async def _counted(
         self, lead_id: UUID, command: CommandInput, call: Awaitable[CommandResult]
@@ -123,3 +154,9 @@ def _domain_error(cause: BaseException | None) -> Exception:
         "ConcurrencyError": ConcurrencyError("lead", -1, -1),
     }
     return errors.get(cause.type or "", WorkflowServiceUnavailableError(message))
+
+
+def fold_onto(state: LeadState | None, recorded: list[StoredEvent]) -> LeadState | None:
+    for event in recorded:
+        state = evolve(state, event.to_domain(), event.occurred_at)
+    return state

@@ -34,7 +34,7 @@ class PersonEraser:
             if state.stage is Stage.CLOSED:
                 await self._append_directly(state, sent, update_id)
             else:
-                await self._commands.execute(state.lead_id, sent, update_id)
+                await self._commands.execute(state.lead_id, sent, update_id, state)
         await self._persons.shred(person_id)
 
     async def _append_directly(self, state: LeadState, sent: CommandInput, update_id: str) -> None:

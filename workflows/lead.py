@@ -90,7 +90,8 @@ class LeadWorkflow:
     def __init__(self, start: LeadWorkflowInput) -> None:
         self._lead_id = start.lead_id
         self._state: LeadState | None = start.state
-        self._results: dict[str, CommandResult] = dict(start.recent_results)
+        # Answers are kept without the state (older runs carried it): see CommandResult.
+        self._results = {key: CommandResult(events=r.events) for key, r in start.recent_results.items()}
         self._history_limit = start.continue_as_new_after_events
         self._policy = start.policy
         self._outbox: list[DeliveryInput] = list(start.outbox)
@@ -136,7 +137,7 @@ class LeadWorkflow:
                 reason=command.reason,
                 correlation_id=command.correlation_id,
             )
-            result = CommandResult(state=self._current(), events=stored)
+            result = CommandResult(events=stored)
             self._remember(update_id, result)
         self._queue_request_notifications(stored)
         self._replan = True

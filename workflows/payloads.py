@@ -32,10 +32,12 @@ class CommandInput(BaseModel):
 
 
 class CommandResult(BaseModel):
-    """The lead's state after the command and the events it recorded."""
+    """The events a command recorded. The lead's state after them is rebuilt by the caller from the
+    state it knew and these events: a busy lead's state would outgrow Temporal's payload limits if
+    every answer (and the recent answers kept for repeats) carried it. Runs of older code sent it."""
 
-    state: LeadState
     events: list[StoredEvent]
+    state: LeadState | None = None
 
 
 class DeliveryInput(BaseModel):

@@ -14,10 +14,11 @@ from services.api.schemas import CommandBody, CommandResponse
 from services.audit.access_log import ProcessingActivity
 from services.audit.read_logging import ReadLog
 from services.auth import Principal
+from services.lead_commands import CommandAnswer
 from services.lead_reads import load_lead
 from services.observability import CORRELATION_ID
 from services.persons import PersonVault
-from workflows.payloads import CommandInput, CommandResult
+from workflows.payloads import CommandInput
 
 AUDIT_REASON_HEADER = "X-Audit-Toelichting"
 _NEW_ID_NAMESPACE = uuid.UUID("0b7e3f0e-5a55-4d9f-b1c2-6d8a9e4f2c11")
@@ -84,17 +85,20 @@ class LeadCommandRunner:
         **answer_ids: UUID,
     ) -> CommandResponse:
         """Authorise the caller on the lead, run the command through its workflow, shape the answer."""
-        require_lead(self.user, await load_lead(self.store, lead_id), needed)
-        result = await self.execute(lead_id, command, body)
+        known = require_lead(self.user, await load_lead(self.store, lead_id), needed)
+        result = await self.execute(lead_id, command, body, known)
         return await command_response(result, self.user, self.persons, **answer_ids)
 
-    async def execute(self, lead_id: UUID, command: Any, body: CommandBody | None) -> CommandResult:
-        """Run the command (the caller was authorised already)."""
-        return await self.commands.execute(lead_id, self.command_input(command, body), self.update_id)
+    async def execute(
+        self, lead_id: UUID, command: Any, body: CommandBody | None, known: LeadState | None = None
+    ) -> CommandAnswer:
+        """Run the command (the caller was authorised already on `known`, the state it loaded)."""
+        sent = self.command_input(command, body)
+        return await self.commands.execute(lead_id, sent, self.update_id, known)
 
 
 async def command_response(
-    result: CommandResult, user: Principal, persons: PersonVault, **answer_ids: UUID
+    result: CommandAnswer, user: Principal, persons: PersonVault, **answer_ids: UUID
 ) -> CommandResponse:
     """The new state and events, the company's identity (and its contact persons) only for those who
     may see it."""

@@ -105,3 +105,43 @@ async def test_closed_lead_completes_its_workflow(
     handle = temporal_env.client.get_workflow_handle(workflow_id_for(lead_id))
     final = await handle.result()
     assert final is not None
+
+
+async def test_a_repeated_request_answers_the_state_of_its_first_answer_after_the_lead_moved_on(
+    temporal_env: WorkflowEnvironment, store: SqlEventStore, worker: Worker
+) -> None:
+    service = _service(temporal_env.client, store, worker)
+    lead_id = uuid.uuid4()
+    await service.signal(lead_id, _signal(lead_id), "s")
+    note = _input(cmd.AddNote(note_id=uuid.uuid4(), text="first call"))
+    first = await service.execute(lead_id, note, "note-1")
+    await service.execute(lead_id, _input(cmd.AddNote(note_id=uuid.uuid4(), text="second")), "note-2")
+
+    again = await service.execute(lead_id, note, "note-1")  # the state known now is one event further
+
+    assert (
+        again == first and again.state.version == 2 and [n.text for n in again.state.notes] == ["first call"]
+    )
+
+
+async def test_answers_leave_the_leads_state_out_of_temporal_payloads(
+    temporal_env: WorkflowEnvironment, store: SqlEventStore, worker: Worker
+) -> None:
+    # A busy lead: every answer carrying the whole state (and 50 of them kept for repeats) would outgrow
+    # Temporal's payload limits; an answer carries only the events its command recorded.
+    service = _service(temporal_env.client, store, worker)
+    lead_id = uuid.uuid4()
+    await service.signal(lead_id, _signal(lead_id), "s")
+    for n in range(40):
+        text = f"note {n}: " + "x" * 3900
+        answer = await service.execute(lead_id, _input(cmd.AddNote(note_id=uuid.uuid4(), text=text)), f"n{n}")
+    assert len(answer.state.notes) == 40
+
+    history = await temporal_env.client.get_workflow_handle(workflow_id_for(lead_id)).fetch_history()
+    completed = [
+        e.workflow_execution_update_completed_event_attributes.outcome.success
+        for e in history.events
+        if e.HasField("workflow_execution_update_completed_event_attributes")
+    ]
+    assert len(completed) == 41
+    assert max(payloads.ByteSize() for payloads in completed) < 20_000  # one note, not forty

@@ -37,7 +37,7 @@ async def answer_request(
         raise NotFoundError("no partner request with this id")
     require_partner_answer(runner.user, request.partner_id, state)
     command = cmd.RespondToPartnerRequest(request_id=request_id, **body.model_dump(exclude={"occurred_at"}))
-    answered = (await runner.execute(request.lead_id, command, body)).state.partner_request(request_id)
+    answered = (await runner.execute(request.lead_id, command, body, state)).state.partner_request(request_id)
     assert answered is not None
     return PartnerAnswerPublic(
         request_id=request_id,
