@@ -6,6 +6,7 @@ import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+import opentelemetry.trace
 from prometheus_client import Counter, Gauge
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import select
@@ -45,17 +46,22 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 
 def correlation_id_from(headers: dict[str, str]) -> str:
-    """X-Correlation-ID, else the trace id of a W3C traceparent, else a new id."""
+    """X-Correlation-ID, else the trace id of the current span (tracing on), else the trace id of a W3C
+    traceparent, else a new id: with tracing on, logs, event metadata and the trace share one id."""
     if given := headers.get("x-correlation-id"):
         return given[:128]
+    span = opentelemetry.trace.get_current_span().get_span_context()
+    if span.is_valid:
+        return opentelemetry.trace.format_trace_id(span.trace_id)
     parts = headers.get("traceparent", "").split("-")
     if len(parts) == 4 and len(parts[1]) == 32:
         return parts[1]
     return uuid.uuid4().hex
 
 
-async def update_projection_lag(engine: AsyncEngine) -> None:
-    """Set the lag gauges from the log head and the projector's checkpoint."""
+async def update_projection_lag(engine: AsyncEngine) -> tuple[int, float]:
+    """Set the lag gauges from the log head and the projector's checkpoint; returns the lag in events
+    and in seconds."""
     checkpoint_query = select(projection_checkpoints.c.position).where(
         projection_checkpoints.c.name == CHECKPOINT_NAME
     )
@@ -65,5 +71,8 @@ async def update_projection_lag(engine: AsyncEngine) -> None:
         oldest = (
             await connection.execute(select(events.c.recorded_at).where(events.c.position == checkpoint + 1))
         ).scalar_one_or_none()
-    PROJECTION_LAG_EVENTS.set(head - checkpoint)
-    PROJECTION_LAG_SECONDS.set((datetime.now(UTC) - oldest).total_seconds() if oldest else 0)
+    lag_events = int(head - checkpoint)
+    lag_seconds = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+    PROJECTION_LAG_EVENTS.set(lag_events)
+    PROJECTION_LAG_SECONDS.set(lag_seconds)
+    return lag_events, lag_seconds

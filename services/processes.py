@@ -10,10 +10,12 @@ from prometheus_client import start_http_server
 
 from services.api.app import create_app
 from services.container import build_container, build_deliverer
+from services.health import health_server, projector_probes, worker_probes
 from services.notifications.mailcatcher import start_mailcatcher
 from services.projections.projector import Projector
 from services.reports.publish import ReportPublisherService
 from services.settings import Settings
+from services.tracing import start_tracing
 from workflows.reports import ReportsPlugin
 from workflows.worker import build_worker
 
@@ -30,6 +32,7 @@ def _stop_on_signals() -> asyncio.Event:
 
 async def run_worker(settings: Settings) -> None:
     """Run LeadWorkflow and its activities until SIGINT/SIGTERM."""
+    tracing = start_tracing(settings, "worker")
     container = await build_container(settings)
     assert container.temporal is not None
     stop = _stop_on_signals()
@@ -42,9 +45,12 @@ async def run_worker(settings: Settings) -> None:
             container.temporal, settings.temporal_task_queue, container.store, notifier, plugins=[reports]
         )
         log.info("worker polling task queue %s", settings.temporal_task_queue)
-        async with worker:
+        probes = worker_probes(container.temporal, worker)
+        async with worker, health_server(settings.api_host, settings.worker_health_port, probes):
             await stop.wait()
     await container.close()
+    if tracing is not None:
+        tracing.shutdown()
 
 
 async def run_mailcatcher(settings: Settings) -> None:
@@ -61,7 +67,9 @@ async def run_projector(settings: Settings) -> None:
     container = await build_container(settings, with_temporal=False)
     projector = Projector(container.engine, batch_size=settings.projector_batch_size)
     log.info("projector tailing the event log")
-    await projector.run(_stop_on_signals(), settings.projector_poll_seconds)
+    probes = projector_probes(container.engine)
+    async with health_server(settings.api_host, settings.projector_health_port, probes):
+        await projector.run(_stop_on_signals(), settings.projector_poll_seconds)
     await container.close()
 
 
@@ -75,5 +83,8 @@ async def rebuild_projections(settings: Settings) -> int:
 
 def run_api(settings: Settings) -> None:
     # log_config=None: uvicorn's own lines (the access log too) go through our JSON handler, masked.
+    tracing = start_tracing(settings, "api")
     app = create_app(settings)
     uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info", log_config=None)
+    if tracing is not None:
+        tracing.shutdown()

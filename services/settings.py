@@ -4,11 +4,12 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.brokering import BrokeringPolicy
 from services.security_settings import SecuritySettings
+from services.temporal_settings import TemporalSettings
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
 
@@ -23,8 +24,11 @@ class ImpactTargets(BaseSettings):
     retained_investment_eur: float = 1_500_000_000
 
 
-class Settings(SecuritySettings):
-    model_config = SettingsConfigDict(env_prefix="GROEIRUIMTE_", env_nested_delimiter="__")
+class Settings(TemporalSettings, SecuritySettings):
+    # populate_by_name: a field with an alias (the standard OTEL_ variable) can still be given by its name.
+    model_config = SettingsConfigDict(
+        env_prefix="GROEIRUIMTE_", env_nested_delimiter="__", populate_by_name=True
+    )
 
     environment: Literal["development", "production"] = "development"
     var_dir: Path = Path("var")
@@ -33,8 +37,7 @@ class Settings(SecuritySettings):
     api_port: int = 8000
     public_url: str = ""
 
-    temporal_address: str = "127.0.0.1:7233"
-    temporal_namespace: str = "default"
+    # temporal_address, _namespace and the Temporal Cloud credentials: services/temporal_settings.py
     temporal_task_queue: str = "groeiruimte-leads"
     temporal_ui_port: int = 8233
     command_timeout_seconds: float = 15.0
@@ -49,6 +52,19 @@ class Settings(SecuritySettings):
 
     worker_metrics_port: int = Field(default=0, ge=0, description="0: no metrics endpoint on the worker")
     temporal_metrics_address: str | None = Field(default=None, description="e.g. 127.0.0.1:9464")
+    # /livez, /readyz and /metrics of the worker and the projector (services/health.py); 0: none.
+    worker_health_port: int = Field(default=0, ge=0)
+    projector_health_port: int = Field(default=0, ge=0)
+
+    # OpenTelemetry tracing (services/tracing.py): off, at no cost, unless an OTLP/HTTP endpoint is set.
+    otel_exporter_otlp_endpoint: str = Field(
+        default="",
+        description="OTLP/HTTP base URL, e.g. http://collector:4318; traces go to <it>/v1/traces",
+        validation_alias=AliasChoices(
+            "GROEIRUIMTE_OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+    )
+    otel_service_name: str = Field(default="groeiruimte", description="each process adds -api, -worker, …")
 
     projector_poll_seconds: float = 0.2
     projector_batch_size: int = 500
@@ -81,6 +97,12 @@ class Settings(SecuritySettings):
     def _refuse_placeholders_in_production(self) -> "Settings":
         if self.environment == "production":
             self.refuse_development_security(self.jwt_secret == DEVELOPMENT_SECRET)
+        return self
+
+    @model_validator(mode="after")
+    def _consistent_temporal_connection(self) -> "Settings":
+        if problems := self.temporal_connection_problems(production=self.environment == "production"):
+            raise ValueError("the Temporal connection settings do not fit together: " + "; ".join(problems))
         return self
 
     @property

@@ -27,6 +27,7 @@ from services.oidc import verifier_for
 from services.reports import api as reports_api
 from services.settings import Settings
 from services.temporal import payload_codec
+from services.tracing import instrument_app
 from services.web import ui
 
 __all__ = ["API_VERSION", "MAX_BODY_BYTES", "create_app"]
@@ -76,4 +77,5 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.mount(ui.STATIC_PATH, ui.static_files(), name="ui-static")
+    instrument_app(app, settings)
     return app

@@ -40,6 +40,7 @@ SECRET_SETTINGS = {
     "GROEIRUIMTE_JWT_SECRET",
     "GROEIRUIMTE_PAYLOAD_KEYS",
     "GROEIRUIMTE_SMTP_PASSWORD",
+    "GROEIRUIMTE_TEMPORAL_API_KEY",
 }
 # Settings a deployment may leave at their default, and why. Anything else the code reads must be given.
 NOT_FOR_CONTAINERS = {
@@ -355,6 +356,19 @@ def test_api_probes_use_the_readiness_and_liveness_endpoints_the_api_serves() ->
     configured_port = int(named("ConfigMap", "groeiruimte-config")["data"]["GROEIRUIMTE_API_PORT"])
     assert env.get("GROEIRUIMTE_API_PORT") is None
     assert container["ports"][0]["containerPort"] == configured_port
+
+
+@pytest.mark.parametrize("name", ["worker", "projector"])
+def test_worker_and_projector_probes_ask_their_health_endpoints_on_the_configured_port(name: str) -> None:
+    variable = f"GROEIRUIMTE_{name.upper()}_HEALTH_PORT"
+    (container,) = named("Deployment", f"groeiruimte-{name}")["spec"]["template"]["spec"]["containers"]
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports["health"] == int(named("ConfigMap", "groeiruimte-config")["data"][variable])
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "health"}
+    service = compose()["services"][name]
+    port = compose_environment(service)[variable]
+    assert f"http://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"])
 
 
 @pytest.mark.parametrize("name", container_ids())
