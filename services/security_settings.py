@@ -55,6 +55,11 @@ class SecuritySettings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_per_token_per_minute: int = Field(default=300, ge=1)
     rate_limit_per_ip_per_minute: int = Field(default=600, ge=1)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="load balancers / ingress (IPs or CIDRs) whose X-Forwarded-For names the client; "
+        "empty: the peer address is the client",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="empty: no cross-origin access")
     codec_cors_origins: list[str] = Field(default_factory=list, description="the Temporal UI's origin")
     hsts_max_age_seconds: int = Field(default=31_536_000, ge=0)

@@ -6,6 +6,7 @@ a token is back). Tokens are keyed by a hash, never kept as such.
 """
 
 import hashlib
+import ipaddress
 import math
 import time
 from collections.abc import Callable
@@ -54,14 +55,41 @@ class TokenBuckets:
         self._buckets[key] = bucket
 
 
+class TrustedProxies:
+    """Behind a load balancer every request comes from its address: the client is then the right-most
+    X-Forwarded-For entry that is not a trusted proxy. Without trusted proxies the header is ignored
+    (anyone could write it)."""
+
+    def __init__(self, proxies: list[str]) -> None:
+        self._networks = [ipaddress.ip_network(proxy, strict=False) for proxy in proxies]
+
+    def client_ip(self, request: Request) -> str:
+        peer = request.client.host if request.client else "unknown"
+        if not self._is_trusted(peer):
+            return peer
+        hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if not self._is_trusted(hop):
+                return hop
+        return peer
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self._networks)
+
+
 class RateLimiter:
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_token = TokenBuckets(settings.rate_limit_per_token_per_minute, clock)
         self.per_ip = TokenBuckets(settings.rate_limit_per_ip_per_minute, clock)
+        self.proxies = TrustedProxies(settings.trusted_proxies)
 
     def refusal(self, request: Request) -> Response | None:
         """A 429 problem when the caller's token or IP is out of requests; None otherwise."""
-        waits = [self.per_ip.wait(request.client.host if request.client else "unknown")]
+        waits = [self.per_ip.wait(self.proxies.client_ip(request))]
         authorization = request.headers.get("authorization")
         if authorization:
             waits.append(self.per_token.wait(hashlib.sha256(authorization.encode()).hexdigest()))

@@ -146,6 +146,29 @@ async def test_rate_limits_per_token_and_per_ip_answer_429_with_retry_after(stor
         assert (await second.get("/healthz")).status_code == 200  # probes are never limited
 
 
+async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_ip_bucket(
+    store: SqlEventStore,
+) -> None:
+    limits = {"rate_limit_enabled": True, "rate_limit_per_ip_per_minute": 2}
+    app, settings = build(store, trusted_proxies=["127.0.0.0/8"], **limits)  # the test client is 127.0.0.1
+    pipeline = "/v1/monitoring/pipeline"
+
+    async def answers(api: httpx.AsyncClient, forwarded_for: str, times: int) -> list[int]:
+        headers = {"X-Forwarded-For": forwarded_for}
+        return [(await api.get(pipeline, headers=headers)).status_code for _ in range(times)]
+
+    async with client(app, settings, Role.MINISTRY) as api:
+        assert await answers(api, "203.0.113.7", 3) == [200, 200, 429]
+        assert await answers(api, "198.51.100.9", 1) == [200]  # another client behind the same proxy
+        # A client cannot escape its bucket by writing its own header in front of the proxy's.
+        assert await answers(api, "192.0.2.1, 203.0.113.7", 1) == [429]
+
+    app, settings = build(store, **limits)  # no trusted proxy: the header is anyone's to write
+    async with client(app, settings, Role.MINISTRY) as api:
+        spoofed = [await answers(api, f"192.0.2.{n}", 1) for n in range(3)]
+    assert spoofed == [[200], [200], [429]]
+
+
 async def test_the_uis_in_process_calls_count_with_the_page_that_makes_them(store: SqlEventStore) -> None:
     app, settings = build(store, rate_limit_enabled=True, rate_limit_per_ip_per_minute=3)
 
