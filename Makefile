@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+OIDC_PROVIDER := tests/oidc_provider/node_modules
 
 .PHONY: install run test lint format bench clean
 
@@ -17,8 +18,14 @@ install: $(STAMP)
 run: install ## start the whole system on the embedded default (SQLite under var/)
 	$(VENV)/bin/groeiruimte run
 
-test: install lint ## lint, type-check and run every test
+test: install lint $(OIDC_PROVIDER) ## lint, type-check and run every test
 	$(PY) -m pytest -q
+
+# The real OpenID Connect provider the sign-in tests start (Node.js, from the lock file). Without npm
+# those tests skip with a hint; with GROEIRUIMTE_REQUIRE_BROWSER=1 (CI) they fail.
+$(OIDC_PROVIDER): tests/oidc_provider/package.json tests/oidc_provider/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then cd tests/oidc_provider && npm ci --no-audit --no-fund && touch node_modules; \
+	else echo "npm not found: the real OIDC provider tests will skip (install Node.js >= 20.19 with npm)"; fi
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -23,6 +23,10 @@ JWKS_TIMEOUT_SECONDS = 5.0
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "iss", "aud"]
 
 
+class UnknownUserError(AuthenticationError):
+    """A valid provider token for someone without a role or organisation this service knows."""
+
+
 class TokenVerifier:
     """Verifies bearer tokens; built once per process (it holds the JWKS cache). No I/O until used."""
 
@@ -59,7 +63,10 @@ class TokenVerifier:
             raise IdentityProviderUnavailableError("the identity provider's keys are unavailable") from error
         except jwt.PyJWTError as error:
             raise AuthenticationError(f"invalid token: {error}") from error
-        return principal_from(claims, settings.oidc_roles_claim, settings.oidc_org_claim)
+        try:
+            return principal_from(claims, settings.oidc_roles_claim, settings.oidc_org_claim)
+        except AuthenticationError as error:
+            raise UnknownUserError(str(error)) from error
 
 
 def _jwks_client(settings: Settings) -> PyJWKClient:

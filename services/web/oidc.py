@@ -1,8 +1,10 @@
 """Production sign-in through an OIDC provider: authorization code flow with PKCE (Authlib).
 
 Configured by GROEIRUIMTE_OIDC_ISSUER and GROEIRUIMTE_OIDC_CLIENT_ID (and _CLIENT_SECRET for a
-confidential client). The provider's token becomes the session token, so it must be one the API
-accepts: the API verifies tokens in services/auth.py.
+confidential client; _RESOURCE when the provider picks the access token's audience by RFC 8707
+resource indicator). The provider's access token becomes the session token, so it must be one the API
+accepts: the API verifies tokens in services/oidc.py. Tested against a real provider in
+tests/integration/test_oidc_provider.py and tests/browser/test_oidc_signin.py.
 """
 
 import hashlib
@@ -13,11 +15,13 @@ import warnings
 from typing import Any
 
 import httpx
+from authlib.integrations.base_client import OAuthError
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.auth import AuthenticationError, verify_token
+from services.auth import AuthenticationError, IdentityProviderUnavailableError, verify_token
+from services.oidc import UnknownUserError
 from services.web.rendering import error_page
 from services.web.session import WebRoute, container_of, start_session
 
@@ -32,6 +36,12 @@ class OidcSettings(BaseSettings):
     client_id: str = ""
     client_secret: str | None = None
     scope: str = "openid profile email"
+    # Sent as `resource` (RFC 8707) on both requests; providers such as oidc-provider issue a JWT access
+    # token for the API only when asked for it, and an opaque one for their userinfo endpoint otherwise.
+    resource: str = ""
+
+    def extra_parameters(self) -> dict[str, str]:
+        return {"resource": self.resource} if self.resource else {}
 
 
 def oidc_configured() -> bool:
@@ -71,11 +81,16 @@ async def start(request: Request, volgende: str = "/ui/") -> Response:
     if not (settings.issuer and settings.client_id):
         return error_page(request, 404, "Niet ingesteld", "Er is geen identiteitsprovider ingesteld.")
     transport = getattr(request.app.state, "oidc_transport", None)
-    async with httpx.AsyncClient(transport=transport) as http:
-        metadata = await discover(settings.issuer, http)
+    try:
+        async with httpx.AsyncClient(transport=transport) as http:
+            metadata = await discover(settings.issuer, http)
+    except httpx.HTTPError:
+        return error_page(request, 503, "Aanmelden mislukt", "De identiteitsprovider is niet bereikbaar.")
     verifier = secrets.token_urlsafe(48)
-    client = _client(settings, str(request.url_for("oidc_callback")), transport)
-    url, state = client.create_authorization_url(metadata["authorization_endpoint"], code_verifier=verifier)
+    client = _client(settings, _redirect_uri(request), transport)
+    url, state = client.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier, **settings.extra_parameters()
+    )
     payload = json.dumps({"state": state, "verifier": verifier, "next": volgende})
     response = RedirectResponse(url, status_code=303)
     # Lax, not Strict: the provider's redirect back is a cross-site navigation that must carry it.
@@ -86,31 +101,58 @@ async def start(request: Request, volgende: str = "/ui/") -> Response:
 
 
 @router.get("/ui/oidc/terug", name="oidc_callback")
-async def callback(request: Request, code: str = "", state: str = "") -> Response:
+async def callback(
+    request: Request, code: str = "", state: str = "", error: str = "", iss: str = ""
+) -> Response:
     transaction = _transaction(request)
     if transaction is None or not secrets.compare_digest(transaction["state"], state):
-        return error_page(
-            request, 400, "Aanmelden mislukt", "De aanmelding is verlopen; probeer het opnieuw."
-        )
-    settings, transport = OidcSettings(), getattr(request.app.state, "oidc_transport", None)
-    async with httpx.AsyncClient(transport=transport) as http:
-        metadata = await discover(settings.issuer, http)
-    client = _client(settings, str(request.url_for("oidc_callback")), transport)
-    token = await client.fetch_token(
-        metadata["token_endpoint"], code=code, code_verifier=transaction["verifier"]
-    )
-    bearer = str(token.get("access_token", ""))
+        return _failed(request, 400, "De aanmelding is verlopen; probeer het opnieuw.")
+    if error or not code:  # e.g. access_denied: the user cancelled at the provider
+        return _failed(request, 401, "De aanmelding is bij de identiteitsprovider afgebroken.")
     try:
+        bearer, expires_in = await _redeem(request, code, iss, transaction["verifier"])
         verify_token(container_of(request).settings, bearer)
+    except (httpx.HTTPError, OAuthError, IdentityProviderUnavailableError):
+        return _failed(request, 503, "De identiteitsprovider is niet bereikbaar of weigerde de code.")
+    except UnknownUserError:
+        return _failed(request, 403, "Uw account heeft geen rol of organisatie in groeiruimte.")
     except AuthenticationError:
-        detail = "De API accepteert de tokens van deze provider (nog) niet: zie services/auth.py."
-        return error_page(request, 401, "Aanmelden mislukt", detail)
+        return _failed(request, 401, "De API accepteert de tokens van deze provider niet.")
     response = RedirectResponse(
         transaction["next"] if transaction["next"].startswith("/ui/") else "/ui/", 303
     )
     response.delete_cookie(TRANSACTION_COOKIE)
-    start_session(request, response, bearer)
+    start_session(request, response, bearer, expires_in)
     return response
+
+
+async def _redeem(request: Request, code: str, iss: str, verifier: str) -> tuple[str, int | None]:
+    """The access token and its lifetime for an authorization code (PKCE verifier, same redirect URI)."""
+    settings, transport = OidcSettings(), getattr(request.app.state, "oidc_transport", None)
+    async with httpx.AsyncClient(transport=transport) as http:
+        metadata = await discover(settings.issuer, http)
+    if iss and iss != metadata["issuer"]:  # RFC 9207: the answer came from another provider
+        raise OAuthError("invalid_issuer", "the authorization response names another issuer")
+    client = _client(settings, _redirect_uri(request), transport)
+    token = await client.fetch_token(
+        metadata["token_endpoint"], code=code, code_verifier=verifier, **settings.extra_parameters()
+    )
+    expires_in = token.get("expires_in")
+    return str(token.get("access_token", "")), int(expires_in) if expires_in else None
+
+
+def _failed(request: Request, status: int, detail: str) -> Response:
+    response = error_page(request, status, "Aanmelden mislukt", detail)
+    response.delete_cookie(TRANSACTION_COOKIE)  # a transaction is used once, whatever the outcome
+    return response
+
+
+def _redirect_uri(request: Request) -> str:
+    """The callback as the provider knows it: under the public URL when one is set (behind a proxy)."""
+    public_url = container_of(request).settings.public_url
+    if public_url:
+        return public_url.rstrip("/") + str(request.app.url_path_for("oidc_callback"))
+    return str(request.url_for("oidc_callback"))
 
 
 def _transaction(request: Request) -> dict[str, str] | None:

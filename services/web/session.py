@@ -113,12 +113,13 @@ def remember_csrf(request: Request, response: Response) -> None:
         )
 
 
-def start_session(request: Request, response: Response, token: str) -> None:
+def start_session(request: Request, response: Response, token: str, expires_in: int | None = None) -> None:
+    """The session cookie lives as long as the token (`expires_in` seconds when the provider says so)."""
     ttl = container_of(request).settings.token_ttl_hours * 3600
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=ttl,
+        max_age=min(ttl, expires_in) if expires_in else ttl,
         httponly=True,
         samesite="strict",
         secure=_secure(request),

@@ -19,7 +19,7 @@ from services.oidc import TokenVerifier
 from services.partners import PartnerRegistry
 from services.persistence.event_store import SqlEventStore
 from services.settings import DEVELOPMENT_SECRET, Settings
-from tests.oidc_provider import AUDIENCE, ISSUER, LocalProvider, new_key, running_provider
+from tests.oidc_keys_provider import AUDIENCE, ISSUER, LocalProvider, new_key, running_provider
 
 PRODUCTION_KEY = base64.b64encode(os.urandom(32)).decode()
 
@@ -139,8 +139,9 @@ def test_an_unreachable_key_set_is_a_provider_outage_not_a_bad_token(provider: L
         ({"oidc_jwks_url": ""}, "set GROEIRUIMTE_OIDC_ISSUER and GROEIRUIMTE_OIDC_JWKS_URL"),
         ({"payload_keys": None, "payload_key_id": "development"}, "the development key is public"),
         ({"oidc_algorithms": ["HS256"]}, "OIDC algorithms must be among"),
+        ({"codec_development_open": True}, "the codec needs a token in production"),
     ],
-    ids=["development-secret", "no-issuer", "no-jwks", "development-payload-key", "hs256"],
+    ids=["development-secret", "no-issuer", "no-jwks", "development-payload-key", "hs256", "open-codec"],
 )
 def test_production_refuses_to_start_with_development_security(
     provider: LocalProvider, overrides: dict[str, Any], message: str
