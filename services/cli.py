@@ -46,10 +46,10 @@ def run(temporal: bool = typer.Option(True, help="Start the Temporal dev server 
     launcher = Launcher(_settings(), start_temporal=temporal)
     try:
         launcher.start()
+        print(launcher.banner(), flush=True)
     except Exception:
         launcher.stop()
         raise
-    print(launcher.banner(), flush=True)
     raise typer.Exit(launcher.wait())
 
 

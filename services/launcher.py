@@ -1,5 +1,6 @@
 """`groeiruimte run`: the whole system on one machine, as child processes stopped together."""
 
+import json
 import os
 import signal
 import socket
@@ -33,7 +34,10 @@ class Launcher:
         if self.settings.run_mailcatcher and self.settings.environment == "development":
             names.insert(0, "mailcatcher")
         for name in names:
-            self.children[name] = subprocess.Popen([sys.executable, "-m", "services.cli", name])
+            environment = {**os.environ, **self._codec_environment()} if name == "api" else None
+            self.children[name] = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", name], env=environment
+            )
         wait_for_port(self.settings.api_host, self.settings.api_port, timeout=60)
         if os.environ.get("GROEIRUIMTE_DEMO") == "1":  # first start: fill an empty system with demo data
             print("loading demo data (groeiruimte demo --if-empty) ...", flush=True)
@@ -49,9 +53,22 @@ class Launcher:
             # Bursts of commands on one lead: the default of 10 in-flight updates answers some with 503.
             "--dynamic-config-value", "history.maxInFlightUpdates=100",
         ]  # fmt: skip
+        if self._codec_environment():  # the UI shows decoded histories through the API's codec
+            command += ["--ui-codec-endpoint", f"{self.settings.api_url}/codec"]
         log = (self.settings.var_dir / "temporal.log").open("ab")
         self.children["temporal"] = subprocess.Popen(command, stdout=log, stderr=log)
         wait_for_port(host, int(port), timeout=60)
+
+    def _codec_environment(self) -> dict[str, str]:
+        """Development: the dev server's Temporal UI (no sign-in) may call the API's codec endpoint."""
+        if self.settings.environment != "development" or not self.start_temporal:
+            return {}
+        port = self.settings.temporal_ui_port
+        origins = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+        return {
+            "GROEIRUIMTE_CODEC_DEVELOPMENT_OPEN": "true",
+            "GROEIRUIMTE_CODEC_CORS_ORIGINS": json.dumps(origins),
+        }
 
     def _run_cli(self, *arguments: str) -> None:
         subprocess.run([sys.executable, "-m", "services.cli", *arguments], check=True)
@@ -88,7 +105,6 @@ class Launcher:
                 child.kill()
 
     def banner(self) -> str:
-        token = mint_token(self.settings, role=Role.TASKFORCE, org="bom", sub="demo.taskforce@bom.nl")
         url = self.settings.api_url
         database = self.settings.effective_database_url.split("@")[-1]
         return "\n".join([
@@ -99,12 +115,21 @@ class Launcher:
             f"  Temporal UI  http://127.0.0.1:{self.settings.temporal_ui_port}",
             f"  database     {database}",
             f"  mail         {self.settings.var_dir / 'mail'} (reminders land here as .eml files)",
-            "  a development token (taskforce, BOM), valid for "
-            f"{self.settings.token_ttl_hours} hours:", f"    export TOKEN={token}",
-            "  more tokens:  .venv/bin/groeiruimte token --role coordinator --org nfia",
-            "  demo data:    .venv/bin/groeiruimte demo   (an empty system; or GROEIRUIMTE_DEMO=1 make run)",
+            *self._token_lines(),
             "  stop with Ctrl-C", "",
         ])  # fmt: skip
+
+    def _token_lines(self) -> list[str]:
+        """A development token to start with; production has none (tokens come from the OIDC provider)."""
+        if self.settings.development_secret is None:
+            return ["  sign in through the OIDC provider (production)"]
+        token = mint_token(self.settings, role=Role.TASKFORCE, org="bom", sub="demo.taskforce@bom.nl")
+        return [
+            f"  a development token (taskforce, BOM), valid for {self.settings.token_ttl_hours} hours:",
+            f"    export TOKEN={token}",
+            "  more tokens:  .venv/bin/groeiruimte token --role coordinator --org nfia",
+            "  demo data:    .venv/bin/groeiruimte demo   (an empty system; or GROEIRUIMTE_DEMO=1 make run)",
+        ]
 
 
 def wait_for_port(host: str, port: int, timeout: float) -> None:

@@ -62,6 +62,11 @@ class SecuritySettings(BaseSettings):
     )
     cors_origins: list[str] = Field(default_factory=list, description="empty: no cross-origin access")
     codec_cors_origins: list[str] = Field(default_factory=list, description="the Temporal UI's origin")
+    codec_development_open: bool = Field(
+        default=False,
+        description="development only (`make run`): the dev server's Temporal UI, which has no sign-in, may "
+        "decode without a token",
+    )
     hsts_max_age_seconds: int = Field(default=31_536_000, ge=0)
 
     @field_validator("oidc_algorithms")
@@ -94,5 +99,7 @@ class SecuritySettings(BaseSettings):
             key.get_secret_value() == DEVELOPMENT_PAYLOAD_KEY for key in self.payload_keys.values()
         ):
             problems.append("set GROEIRUIMTE_PAYLOAD_KEYS and _PAYLOAD_KEY_ID: the development key is public")
+        if self.codec_development_open:
+            problems.append("unset GROEIRUIMTE_CODEC_DEVELOPMENT_OPEN: the codec needs a token in production")
         if problems:
             raise SecurityConfigurationError("production refuses to start: " + "; ".join(problems))

@@ -49,6 +49,7 @@ class Stack:
     settings: Settings
     launcher: subprocess.Popen[bytes]
     log_path: Path
+    temporal_ui_url: str = ""
 
     @property
     def mail_folder(self) -> Path:
@@ -108,6 +109,7 @@ def start_stack(tmp: Path, database_url: str) -> Stack:
         settings,
         launcher,
         log_path,
+        f"http://127.0.0.1:{ui_port}",
     )
     _wait_until_ready(stack)
     return stack

@@ -329,6 +329,22 @@ def _listening(url: str) -> bool:
         return probe.connect_ex((parsed.hostname or "127.0.0.1", parsed.port or 80)) == 0
 
 
+async def test_the_temporal_ui_decodes_histories_through_the_apis_codec(stack: Stack) -> None:
+    # `make run` points the dev server's UI at the codec; that UI has no sign-in, so in development
+    # (only) its requests need no token, and CORS lets its origin call the API.
+    async with httpx.AsyncClient(timeout=10) as browser:
+        ui_settings = (await browser.get(f"{stack.temporal_ui_url}/api/v1/settings")).json()
+        origin = {"Origin": stack.temporal_ui_url}
+        decoded = await browser.post(f"{stack.api_url}/codec/decode", json={"payloads": []}, headers=origin)
+        stranger = await browser.post(
+            f"{stack.api_url}/codec/decode", json={"payloads": []}, headers={"Origin": "http://evil.example"}
+        )
+    assert ui_settings["Codec"]["Endpoint"] == f"{stack.api_url}/codec"
+    assert decoded.status_code == 200, decoded.text
+    assert decoded.headers["access-control-allow-origin"] == stack.temporal_ui_url
+    assert "access-control-allow-origin" not in stranger.headers  # a browser elsewhere cannot read it
+
+
 def test_ctrl_c_stops_every_process(stack: Stack) -> None:
     assert stop_stack(stack) == 0
     assert not _listening(stack.api_url)
