@@ -4,7 +4,8 @@ A `LeadScope` carries the access matrix (services/access.py) into SQL: every lea
 that may list leads, but only the leads a caller may see in full come back in full (its organisation's
 own and those whose case team it is on), and the company's name only where its identity is visible
 (the owner, the coordinator, auditors, organisations it was disclosed to). Filtering on what a caller
-sees only as a code name (the owner) matches only leads it sees in full.
+sees only as a code name (the owner) matches only leads it sees in full, and a search matches the company's
+name only where the caller may see it, so a match never gives a hidden name away.
 """
 
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, case, false, func, literal, null, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.reference import CompanyStage, Domain, OutcomeCode, Province, Region
@@ -102,6 +103,13 @@ def _selected(scope: LeadScope) -> list[Any]:
             _flag(_identity(scope)).label("identity")]  # fmt: skip
 
 
+def _search(scope: LeadScope, text: str) -> ColumnElement[bool]:
+    """The code name contains the text, or the company's name does where the caller sees the identity."""
+    s = lead_summaries.c
+    in_company = and_(_identity(scope), s.company_name.icontains(text, autoescape=True))
+    return or_(s.code_name.icontains(text, autoescape=True), in_company)
+
+
 def _conditions(scope: LeadScope, filters: dict[str, str | None]) -> list[ColumnElement[bool]]:
     s = lead_summaries.c
     conditions: list[ColumnElement[bool]] = [] if scope.visible else [false()]
@@ -114,6 +122,8 @@ def _conditions(scope: LeadScope, filters: dict[str, str | None]) -> list[Column
     if filters["domain"] is not None:
         with_domain = select(lead_domains.c.lead_id).where(lead_domains.c.domain == filters["domain"])
         conditions.append(s.lead_id.in_(with_domain))
+    if filters["search"]:
+        conditions.append(_search(scope, filters["search"]))
     return conditions
 
 
@@ -125,11 +135,13 @@ async def list_leads(
     region: str | None = None,
     domain: str | None = None,
     owner_org: str | None = None,
+    search: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[int, list[LeadSummaryRow]]:
     """The number of leads in scope matching every filter, and one page of them, newest signalled first."""
-    filters = {"stage": stage, "region": region, "domain": domain, "owner_org": owner_org}
+    text = search.strip() if search else None
+    filters = {"stage": stage, "region": region, "domain": domain, "owner_org": owner_org, "search": text}
     conditions = _conditions(scope, filters)
     s = lead_summaries.c
     counting = select(func.count()).select_from(lead_summaries).where(*conditions)

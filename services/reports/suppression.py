@@ -2,10 +2,14 @@
 
 A count of 1 or 2 leads becomes None (shown as "<3"). The leads per current stage add up to the public
 number of leads in portfolio and would let a hidden cell be worked out from the others (and from the
-funnel), so the ministry gets the funnel only.
+funnel), so the dashboard and reports give the ministry the funnel only; the API's per-stage pipeline
+hides more cells (`suppress_against_totals`) until no small cell can be worked out from a total.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from typing import Annotated
+
+from pydantic import Field
 
 from services.reports.breakdowns import Breakdowns, Flow, LeadTimeBucket, LeadTimes
 
@@ -51,3 +55,73 @@ def _lead_times(times: LeadTimes) -> LeadTimes:
         share_meeting_goal=None if few else times.share_meeting_goal,
         buckets=buckets,
     )
+
+
+SUPPRESSED_CELL = (
+    "A count; `null` when suppressed for the ministry: a cell of 1 or 2 leads, or a cell hidden as well "
+    "so that such a cell cannot be worked out from a published total (the UI shows `<3`)."
+)
+CellCount = Annotated[int | None, Field(description=SUPPRESSED_CELL)]
+
+
+def suppress_against_totals(cells: Mapping[str, int], *groups: Collection[str]) -> dict[str, int | None]:
+    """Small cells hidden, and as many more as needed that none can be worked out from a public total.
+
+    Each group is a set of cells whose sum is public (default: the whole row). Where the hidden cells of a
+    group would pin a small cell down exactly, the group's smallest visible cells are hidden as well.
+    """
+    secret = {key for key, value in cells.items() if hidden(value) is None}
+    for_groups = sorted(groups or (tuple(cells),), key=len)  # the tighter sums first: fewer cells hidden
+    while True:
+        before = set(secret)
+        for group in for_groups:
+            secret = _protected(cells, group, secret)
+        if secret == before:
+            return {key: None if key in secret else value for key, value in cells.items()}
+
+
+def _protected(cells: Mapping[str, int], group: Collection[str], hidden: set[str]) -> set[str]:
+    hidden = set(hidden)
+    while not _undecidable({key: cells[key] for key in group}, hidden & set(group)):
+        spare = sorted((cells[key], key) for key in group if key not in hidden and cells[key] > 0)
+        if not spare:
+            return hidden | set(group)
+        hidden.add(spare[0][1])
+    return hidden
+
+
+def _undecidable(group: Mapping[str, int], hidden: set[str]) -> bool:
+    """Whether every hidden small cell could be 1 as well as 2, knowing the group's total."""
+    hidden_sum = sum(group[key] for key in hidden)
+    cap = min((v for k, v in group.items() if k not in hidden and v > 0), default=hidden_sum)
+    bounds = {key: _bounds(group[key], cap) for key in hidden}
+    for key in hidden:
+        if not 0 < group[key] < MINIMUM_CELL:
+            continue
+        low = sum(b[0] for k, b in bounds.items() if k != key)
+        high = sum(b[1] for k, b in bounds.items() if k != key)
+        if not all(low <= hidden_sum - guess <= high for guess in range(1, MINIMUM_CELL)):
+            return False
+    return True
+
+
+def _bounds(value: int, cap: int) -> tuple[int, int]:
+    """What a reader may know of a hidden cell: zero, small, or at least the minimum (up to `cap`)."""
+    if value == 0:
+        return (0, 0)
+    if value < MINIMUM_CELL:
+        return (1, MINIMUM_CELL - 1)
+    return (MINIMUM_CELL, max(cap, value))
+
+
+def suppress_by_leads(
+    counts: Mapping[str, Mapping[str, int]], leads: Mapping[str, Mapping[str, int]]
+) -> dict[str, dict[str, int | None]]:
+    """Counts of something else than leads (e.g. demands) hidden where a cell concerns 1 or 2 leads."""
+    return {
+        row: {
+            col: value if hidden(leads.get(row, {}).get(col, 0)) is not None else None
+            for col, value in cols.items()
+        }
+        for row, cols in counts.items()
+    }

@@ -30,6 +30,7 @@ from services.lead_reads import HistoryEvent, as_shown, load_history, state_from
 from services.projections.queries import LeadSummaryRow, list_leads
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
+SEARCH = "Part of the code name, or of the company's name where the caller may see the company"
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -53,6 +54,7 @@ async def get_leads(
     region: Region | None = None,
     domain: Domain | None = None,
     owner_org: str | None = None,
+    search: Annotated[str | None, Query(max_length=200, description=SEARCH)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> LeadPage:
@@ -64,6 +66,7 @@ async def get_leads(
         region=region,
         domain=domain,
         owner_org=owner_org,
+        search=search,
         limit=limit,
         offset=offset,
     )

@@ -10,7 +10,17 @@ from fastapi.responses import RedirectResponse
 
 from events.reference import ORGANISATIONS
 from services.web.client import ApiClient, ApiDep, Problem
-from services.web.forms import ACTIONS, DEMAND_ACTIONS, SIGNAL, STEP_ACTIONS, Action
+from services.web.forms import (
+    ACTIONS,
+    AMEND_FIELDS,
+    DEMAND_ACTIONS,
+    REVISION_ACTIONS,
+    SIGNAL,
+    STEP_ACTIONS,
+    Action,
+    changed_only,
+    prefilled,
+)
 from services.web.rendering import error_page, render
 from services.web.session import CsrfChecked, SessionDep, WebRoute, WebSession
 from services.web.timeline import timeline
@@ -28,19 +38,46 @@ async def lead_context(api: ApiClient, session: WebSession, lead_id: UUID) -> di
     events = await api.get(f"/v1/leads/{lead_id}/events") if full else None
     writable = full and session.may_write and lead["stage"] != "closed"
     partners = await api.get("/v1/partners") if writable else None
+    open_requests = [r for r in lead.get("partner_requests", []) if r["status"] == "open"]
     return {
         "lead": lead,
         "full": full,
         "timeline": timeline(events.body) if events and events.ok else [],
         "writable": writable,
         "demand_actions": [a for a in DEMAND_ACTIONS if lead["stage"] in a.stages],
-        "step_actions": [a for a in STEP_ACTIONS if lead["stage"] in a.stages],
+        "step_actions": [a for a in STEP_ACTIONS if _offered(a, lead["stage"], bool(open_requests))],
+        "revisions": _revisions(lead),
+        "current": _current_details(lead),
         "partners": partners.body if partners and partners.ok else [],
         "organisations": {slug: entry[0] for slug, entry in ORGANISATIONS.items()},
-        "open_requests": [r for r in lead.get("partner_requests", []) if r["status"] == "open"],
+        "open_requests": open_requests,
         "idempotency_key": str(uuid.uuid4()),
         "today": datetime.now(UTC).date().isoformat(),
     }
+
+
+def _offered(action: Action, stage: str, has_open_request: bool) -> bool:
+    return stage in action.stages and (has_open_request or not action.on_open_request)
+
+
+def _revisions(lead: dict[str, Any]) -> list[dict[str, Any]]:
+    """One revision form per demand while demands may change: its step and its current values."""
+    return [
+        {"action": action, "demand": demand, "current": _demand_values(demand)}
+        for demand in lead.get("demands", [])
+        if lead["stage"] in (action := REVISION_ACTIONS[demand["spec"]["kind"]]).stages
+    ]
+
+
+def _demand_values(demand: dict[str, Any]) -> dict[str, Any]:
+    plain = {key: demand.get(key) for key in ("needed_by", "description")}
+    return prefilled(demand["spec"], prefix="spec.") | prefilled(plain)
+
+
+def _current_details(lead: dict[str, Any]) -> dict[str, Any]:
+    """The amendment form's starting values: the lead's details as they stand."""
+    company = prefilled(lead.get("company") or {}, prefix="company.")
+    return company | prefilled({name: lead.get(name) for name in AMEND_FIELDS if "." not in name})
 
 
 @router.get("/ui/leads/nieuw")
@@ -99,17 +136,23 @@ async def take_step(request: Request, lead_id: UUID, step: str, session: Session
     context = await lead_context(api, session, lead_id)
     if isinstance(context, Problem):
         return error_page(request, context.status, context.title, context.detail)
-    values = {key: form.getlist(key) if key == "demand_ids" else form.get(key) for key in form}
-    context |= {"failed": step, "problem": answer.problem, "values": values}
+    values = {key: form.getlist(key) if key.endswith(LISTED) else form.get(key) for key in form}
+    context |= {"failed": action.form_id(form), "problem": answer.problem, "values": values}
     return render(request, "lead.html", context, answer.status)
 
 
+LISTED = ("demand_ids", "domains", "instruments")
+
+
 async def _send(api: ApiClient, action: Action, lead_id: UUID, form: Any) -> Any:
-    path = f"/v1/leads/{lead_id}" + action.path.format(demand_id=form.get("demand_id") or "onbekend")
+    body = action.body(form, form.getlist)
+    if action.changes_only:
+        current = await api.get(f"/v1/leads/{lead_id}")
+        body = changed_only(body, current.body) if current.ok else body
     return await api.send(
         action.method,
-        path,
-        action.body(form, form.getlist),
+        action.api_path(lead_id, form),
+        body,
         reason=str(form.get("toelichting") or "") or None,
         idempotency_key=str(form.get("idempotency_key") or "") or None,
     )
