@@ -29,7 +29,7 @@ def suppressed(breakdown: Breakdowns) -> Breakdowns:
     """The breakdowns as the ministry may see them: small cells hidden, no partner-level figures."""
     return breakdown.model_copy(
         update={
-            "funnel": suppress_cells(breakdown.funnel),
+            "funnel": suppress_funnel(breakdown.funnel),
             "current_stages": None,
             "bottlenecks": {region: suppress_cells(row) for region, row in breakdown.bottlenecks.items()},
             "flows": [
@@ -41,6 +41,28 @@ def suppressed(breakdown: Breakdowns) -> Breakdowns:
             "suppressed": True,
         }
     )
+
+
+# Steps of the funnel that each count a subset of the step before: the difference of two shown steps is a
+# count of leads too (e.g. signalled minus articulating = leads without a demand yet).
+FUNNEL_CHAINS = (("signalled", "articulating", "brokering"), ("signalled", "decided", "closed"))
+
+
+def suppress_funnel(funnel: Mapping[str, int | None]) -> dict[str, int | None]:
+    """Small steps hidden, and every step whose difference from the last step shown before it in its
+    chain is 1 or 2, so no small number of leads can be worked out by subtraction either."""
+    shown = suppress_cells(funnel)
+    for first, *rest in FUNNEL_CHAINS:
+        last = shown.get(first)
+        for step in rest:
+            value = shown.get(step)
+            if value is None or last is None:
+                continue
+            if 0 < last - value < MINIMUM_CELL:
+                shown[step] = None
+            else:
+                last = value
+    return shown
 
 
 def _lead_times(times: LeadTimes) -> LeadTimes:
