@@ -29,7 +29,8 @@ from tests.integration.test_notifications import SECRET, Inbox, Receiver, receiv
 from workflows.worker import build_worker
 
 COMPANY = {"name": "Zwijgzaam Kwantum B.V.", "kvk_number": "31415926", "website": "https://zwijgzaam.example"}
-SECRETS = ("Zwijgzaam", "31415926", "zwijgzaam.example")
+CONTACT = {"name": "Marieke Stilzwijger", "email": "marieke@zwijgzaam.example", "phone": "+31 6 1234 5678"}
+SECRETS = ("Zwijgzaam", "31415926", "zwijgzaam.example", "Stilzwijger", "1234 5678")
 LEAD = {"company": COMPANY, "owner_org": "bom", "home_region": "zuid", "domains": ["quantum"]}
 
 MAY_SEE = {
@@ -96,6 +97,7 @@ async def _journey(api: Api, temporal_env: WorkflowEnvironment) -> dict[str, str
             await bom.post(f"{base}/demands", json={"kind": "energy", "grid_capacity_mva": 9})
         ).json()["demand_id"]
         for path, body in [
+            ("contacts", CONTACT),
             ("case-team/oost-nl", {"reason": "receiving region"}),
             ("articulation/complete", {}),
             ("identity-disclosures", {"to_org": "tennet", "reason": "grid study"}),
