@@ -86,17 +86,19 @@ class LeadCommandService:
 
     async def _answer(self, lead_id: UUID, result: CommandResult, known: LeadState | None) -> CommandAnswer:
         """The answer with the state after the recorded events: `known` moved on by them when they
-        follow it directly, else the history folded up to them (a repeated request's first answer)."""
+        follow it directly, else the history read up to them (a repeated request's first answer)."""
         if result.state is not None:
             return CommandAnswer(result.state, result.events)
         recorded = result.events
-        if not recorded:
-            state = known or await load_lead(self._store, lead_id)
-        elif (known.version if known else 0) == recorded[0].stream_version - 1:
+        if recorded and (known.version if known else 0) == recorded[0].stream_version - 1:
             state = fold_onto(known, recorded)
+        elif recorded or result.versions:
+            first, last = result.versions or (recorded[0].stream_version, recorded[-1].stream_version)
+            history = [e for e in await load_history(self._store, lead_id) if e.stream_version <= last]
+            recorded = [e for e in history if e.stream_version >= first]
+            state = fold_onto(None, history)
         else:
-            history = await load_history(self._store, lead_id)
-            state = fold_onto(None, [e for e in history if e.stream_version <= recorded[-1].stream_version])
+            state = known or await load_lead(self._store, lead_id)
         if state is None:
             raise LeadNotFoundError("no lead has been signalled with this id")
         return CommandAnswer(state, recorded)

@@ -77,6 +77,27 @@ def to_application_error(error: DomainError) -> ApplicationError:
     return ApplicationError(str(error), details, type=type(error).__name__, non_retryable=True)
 
 
+def carried(state: LeadState | None) -> LeadState | None:
+    """The state as the workflow hands it on (to its next run, or as its result): free texts left out.
+
+    The rules and timers never read these (a demand's description they do: a revision keeps it), the
+    event log keeps them, and a busy lead's notes, questions and answers would otherwise outgrow
+    Temporal's payload limits.
+    """
+    if state is None:
+        return None
+    return state.model_copy(
+        update={
+            "notes": [note.model_copy(update={"text": ""}) for note in state.notes],
+            "partner_requests": [
+                request.model_copy(update={"question": "", "details": {}, "reason": None})
+                for request in state.partner_requests
+            ],
+            "hold_reason": None,
+        }
+    )
+
+
 def _current_update_id() -> str:
     info = workflow.current_update_info()
     if info is None:
@@ -91,7 +112,7 @@ class LeadWorkflow:
         self._lead_id = start.lead_id
         self._state: LeadState | None = start.state
         # Answers are kept without the state (older runs carried it): see CommandResult.
-        self._results = {key: CommandResult(events=r.events) for key, r in start.recent_results.items()}
+        self._results = {key: r.remembered() for key, r in start.recent_results.items()}
         self._history_limit = start.continue_as_new_after_events
         self._policy = start.policy
         self._outbox: list[DeliveryInput] = list(start.outbox)
@@ -106,11 +127,11 @@ class LeadWorkflow:
             await self._deliver_outbox()
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._is_closed():
-            return self._state
+            return carried(self._state)
         workflow.continue_as_new(
             LeadWorkflowInput(
                 lead_id=self._lead_id,
-                state=self._state,
+                state=carried(self._state),
                 recent_results=self._results,
                 continue_as_new_after_events=self._history_limit,
                 policy=self._policy,
@@ -294,7 +315,7 @@ class LeadWorkflow:
     # --- bookkeeping ---------------------------------------------------------------------------
 
     def _remember(self, update_id: str, result: CommandResult) -> None:
-        self._results[update_id] = result
+        self._results[update_id] = result.remembered()
         while len(self._results) > RECENT_RESULTS_KEPT:
             del self._results[next(iter(self._results))]
 

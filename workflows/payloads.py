@@ -34,10 +34,18 @@ class CommandInput(BaseModel):
 class CommandResult(BaseModel):
     """The events a command recorded. The lead's state after them is rebuilt by the caller from the
     state it knew and these events: a busy lead's state would outgrow Temporal's payload limits if
-    every answer (and the recent answers kept for repeats) carried it. Runs of older code sent it."""
+    every answer carried it (runs of older code sent it). The answers kept for repeated requests hold
+    only the stream versions of their events (`versions`, first and last); the caller reads those."""
 
-    events: list[StoredEvent]
+    events: list[StoredEvent] = Field(default_factory=list)
     state: LeadState | None = None
+    versions: tuple[int, int] | None = None
+
+    def remembered(self) -> "CommandResult":
+        """The answer as kept for a repeat: the versions of its events, not the events."""
+        if not self.events:
+            return CommandResult(versions=self.versions)
+        return CommandResult(versions=(self.events[0].stream_version, self.events[-1].stream_version))
 
 
 class DeliveryInput(BaseModel):

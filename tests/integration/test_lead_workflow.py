@@ -145,3 +145,22 @@ async def test_answers_leave_the_leads_state_out_of_temporal_payloads(
     ]
     assert len(completed) == 41
     assert max(payloads.ByteSize() for payloads in completed) < 20_000  # one note, not forty
+
+
+async def test_a_busy_lead_continues_as_new_without_its_free_texts(
+    temporal_env: WorkflowEnvironment, store: SqlEventStore, worker: Worker
+) -> None:
+    service = _service(temporal_env.client, store, worker, continue_as_new_after_events=25)
+    lead_id = uuid.uuid4()
+    await service.signal(lead_id, _signal(lead_id), "s")
+    for n in range(30):
+        text = f"note {n}: " + "x" * 3900
+        await service.execute(lead_id, _input(cmd.AddNote(note_id=uuid.uuid4(), text=text)), f"n{n}")
+    after = await service.execute(lead_id, _input(cmd.AddNote(note_id=uuid.uuid4(), text="last")), "last")
+
+    # The latest run started from what the one before handed on.
+    history = await temporal_env.client.get_workflow_handle(workflow_id_for(lead_id)).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert started.continued_execution_run_id  # it did continue as new
+    assert started.input.ByteSize() < 30_000  # 25 notes of 4 kB each would be 100 kB
+    assert after.state.version == 32 and after.state.notes[0].text.startswith("note 0")  # the log keeps them
