@@ -4,8 +4,8 @@ A `LeadScope` carries the access matrix (services/access.py) into SQL: every lea
 that may list leads, but only the leads a caller may see in full come back in full (its organisation's
 own and those whose case team it is on), and the company's name only where its identity is visible
 (the owner, the coordinator, auditors, organisations it was disclosed to). Filtering on what a caller
-sees only as a code name (the owner) matches only leads it sees in full, and a search matches the company's
-name only where the caller may see it, so a match never gives a hidden name away.
+sees only as a code name (the owner, overdue partner requests) matches only leads it sees in full, and a
+search matches the company's name only where the caller may see it, so a match never gives a hidden name away.
 """
 
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.reference import CompanyStage, Domain, OutcomeCode, Province, Region
 from events.state import Stage
-from services.projections.tables import lead_domains, lead_summaries
+from services.projections.tables import lead_domains, lead_summaries, partner_requests
 
 
 class LeadSummaryRow(BaseModel):
@@ -110,6 +110,14 @@ def _search(scope: LeadScope, text: str) -> ColumnElement[bool]:
     return or_(s.code_name.icontains(text, autoescape=True), in_company)
 
 
+def _overdue(scope: LeadScope, today: date) -> ColumnElement[bool]:
+    """The lead has an open partner request whose due date lies before `today`, and the caller sees it in
+    full (requests are not part of the brief view, so a filter on them must not reveal them)."""
+    r = partner_requests.c
+    late = select(r.lead_id).where(r.status == "open", r.due_date < today)
+    return and_(lead_summaries.c.lead_id.in_(late), _full(scope))
+
+
 def _conditions(scope: LeadScope, filters: dict[str, str | None]) -> list[ColumnElement[bool]]:
     s = lead_summaries.c
     conditions: list[ColumnElement[bool]] = [] if scope.visible else [false()]
@@ -136,13 +144,17 @@ async def list_leads(
     domain: str | None = None,
     owner_org: str | None = None,
     search: str | None = None,
+    overdue_on: date | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[int, list[LeadSummaryRow]]:
-    """The number of leads in scope matching every filter, and one page of them, newest signalled first."""
+    """The number of leads in scope matching every filter, and one page of them, newest signalled first.
+    With `overdue_on`, only leads with an open partner request due before that day."""
     text = search.strip() if search else None
     filters = {"stage": stage, "region": region, "domain": domain, "owner_org": owner_org, "search": text}
     conditions = _conditions(scope, filters)
+    if overdue_on is not None:
+        conditions.append(_overdue(scope, overdue_on))
     s = lead_summaries.c
     counting = select(func.count()).select_from(lead_summaries).where(*conditions)
     page = (

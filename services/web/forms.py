@@ -149,9 +149,17 @@ _STEPS = (
            frozenset({"decided"})),
 )  # fmt: skip
 
+# Contact persons: recorded while the case lives, shown in their own section of the lead page.
+CONTACT = Action(
+    "contactpersoon", "Contactpersoon toevoegen", "POST", "/contacts",
+    ("name", "email", "phone", "job_title"),
+    "De contactpersoon is toegevoegd.", OPEN | {"on_hold", "decided"},
+)  # fmt: skip
+ERASE_CONTACT = "persoon-wissen"  # a form of its own (services/web/pages/contacts.py), in every stage
+
 _REVISIONS = tuple(_revision(kind) for kind in DEMAND_KINDS)
 ACTIONS: dict[str, Action] = {
-    a.key: a for a in (*(_demand(kind) for kind in DEMAND_KINDS), *_REVISIONS, *_STEPS)
+    a.key: a for a in (*(_demand(kind) for kind in DEMAND_KINDS), *_REVISIONS, *_STEPS, CONTACT)
 }
 DEMAND_ACTIONS = [ACTIONS[f"vraag-{kind}"] for kind in DEMAND_KINDS]
 REVISION_ACTIONS = {a.fixed["spec.kind"]: a for a in _REVISIONS}
@@ -163,6 +171,12 @@ SIGNAL_FIELDS = (
     "investment_at_stake_eur", "jobs_at_stake", "foreign_alternative", "confidentiality",
 )  # fmt: skip
 SIGNAL = Action("signaleren", "Lead signaleren", "POST", "", SIGNAL_FIELDS, "De lead is gesignaleerd.", OPEN)
+# What the lead page says after a step went through (`?gedaan=<key>`).
+NOTICES = {
+    SIGNAL.key: SIGNAL.done,
+    ERASE_CONTACT: "De persoonsgegevens zijn gewist.",
+    **{key: action.done for key, action in ACTIONS.items()},
+}
 
 
 def changed_only(body: Mapping[str, Any], lead: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,12 @@ from services.reports import labels
 from services.web.charts.svg import euros
 
 Summary = Callable[[dict[str, Any]], str]
+ERASED = "[erased]"  # how the API shows a field of an erased person
+TITLES = {
+    **labels.EVENTS,
+    "ContactPersonAdded": "Contactpersoon toegevoegd",
+    "PersonalDataErased": "Persoonsgegevens van een contactpersoon gewist (AVG)",
+}
 
 
 def _demand(data: dict[str, Any]) -> str:
@@ -44,7 +50,17 @@ def _outcome(data: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _contact(data: dict[str, Any]) -> str:
+    """The person's name and job title; nothing for who may not see them; "gewist" once erased."""
+    personal = data.get("personal_data") or {}
+    if personal.get("name") == ERASED:
+        return "gegevens gewist (AVG)"
+    parts = [personal.get("name"), personal.get("job_title")]
+    return ", ".join(str(part) for part in parts if part)
+
+
 SUMMARIES: dict[str, Summary] = {
+    "ContactPersonAdded": _contact,
     "DemandArticulated": _demand,
     "DemandStatusChanged": _status,
     "LocationOptionProposed": _option,
@@ -76,7 +92,7 @@ def timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entries.append(
             {
                 "type": event["type"],
-                "title": labels.label(labels.EVENTS, event["type"]),
+                "title": labels.label(TITLES, event["type"]),
                 "summary": summary(event.get("data") or {}) if summary else "",
                 "occurred_at": event["occurred_at"],
                 "recorded_at": event["recorded_at"],

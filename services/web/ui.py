@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
 from services.web import oidc
-from services.web.pages import dashboard, inbox, lead, reports, signin, worklist
+from services.web.pages import contacts, dashboard, inbox, lead, reports, signin, worklist
 
 router = APIRouter(include_in_schema=False)
-for module in (signin, oidc, worklist, lead, inbox, dashboard, reports):
+for module in (signin, oidc, worklist, lead, contacts, inbox, dashboard, reports):
     router.include_router(module.router)
 
 STATIC_PATH = "/ui/static"

@@ -107,11 +107,13 @@ def _rows(page: str) -> list[str]:
 async def test_werkvoorraad_search_never_shows_a_lead_by_its_hidden_company_name(
     api: AuditApi, names: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(worklist, "PAGE", 1)  # every match on its own page of the API's list
+    monkeypatch.setattr(worklist, "PAGE", 1)  # every match on its own page of the werkvoorraad
     async with _browser(api, Role.TASKFORCE, "bom") as bom, _browser(api, Role.COORDINATOR, "nfia") as coord:
         for_bom = (await bom.get("/ui/werkvoorraad", params={"zoek": "Geheimlicht"})).text
-        for_coordinator = (await coord.get("/ui/werkvoorraad", params={"zoek": "Geheimlicht"})).text
+        first = (await coord.get("/ui/werkvoorraad", params={"zoek": "Geheimlicht"})).text
+        second = (await coord.get("/ui/werkvoorraad", params={"zoek": "Geheimlicht", "pagina": "2"})).text
     assert _rows(for_bom) == [names["Kwantum Geheimlicht"]]
-    assert "Geheimlicht B.V." not in for_bom and "1 van 1 leads" in for_bom
-    assert sorted(_rows(for_coordinator)) == sorted([names["Geheimlicht B.V."], names["Kwantum Geheimlicht"]])
-    assert "2 van 2 leads" in for_coordinator
+    assert "Geheimlicht B.V." not in for_bom and "1 tot en met 1 van 1 leads" in for_bom
+    both = [names["Geheimlicht B.V."], names["Kwantum Geheimlicht"]]
+    assert sorted(_rows(first) + _rows(second)) == sorted(both)
+    assert "1 tot en met 1 van 2 leads" in first and "2 tot en met 2 van 2 leads" in second

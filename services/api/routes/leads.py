@@ -1,5 +1,6 @@
 """Leads: signal one, list them, read one, its history and its state as of a moment."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -31,6 +32,10 @@ from services.projections.queries import LeadSummaryRow, list_leads
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
 SEARCH = "Part of the code name, or of the company's name where the caller may see the company"
+OVERDUE = (
+    "`true`: only leads with an open partner request past its due date (UTC date) among the leads the "
+    "caller sees in full; `false` (the default): no filter"
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -55,6 +60,7 @@ async def get_leads(
     domain: Domain | None = None,
     owner_org: str | None = None,
     search: Annotated[str | None, Query(max_length=200, description=SEARCH)] = None,
+    overdue: Annotated[bool, Query(description=OVERDUE)] = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> LeadPage:
@@ -67,6 +73,7 @@ async def get_leads(
         domain=domain,
         owner_org=owner_org,
         search=search,
+        overdue_on=datetime.now(UTC).date() if overdue else None,
         limit=limit,
         offset=offset,
     )

@@ -9,11 +9,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from events.reference import ORGANISATIONS
+from services.access import LeadAccess, lead_access
 from services.web.client import ApiClient, ApiDep, Problem
 from services.web.forms import (
     ACTIONS,
     AMEND_FIELDS,
+    CONTACT,
     DEMAND_ACTIONS,
+    NOTICES,
     REVISION_ACTIONS,
     SIGNAL,
     STEP_ACTIONS,
@@ -53,6 +56,19 @@ async def lead_context(api: ApiClient, session: WebSession, lead_id: UUID) -> di
         "open_requests": open_requests,
         "idempotency_key": str(uuid.uuid4()),
         "today": datetime.now(UTC).date().isoformat(),
+    } | _contact_forms(session, lead, writable)
+
+
+def _contact_forms(session: WebSession, lead: dict[str, Any], writable: bool) -> dict[str, Any]:
+    """Which contact person forms to offer: only where the API shows the contacts (`contacts` not null);
+    erasing also on a closed lead, for the owning organisation and the coordinator (as the API decides)."""
+    shown = lead.get("contacts") is not None
+    access = lead_access(session.principal, lead.get("owner_org", ""), lead.get("case_team") or [])
+    return {
+        "contacts": lead.get("contacts"),
+        "contact_action": CONTACT,
+        "may_add_contact": shown and writable and lead["stage"] in CONTACT.stages,
+        "may_erase_contacts": shown and session.may_write and access >= LeadAccess.MANAGE,
     }
 
 
@@ -119,8 +135,7 @@ async def lead_page(
     context = await lead_context(api, session, lead_id)
     if isinstance(context, Problem):
         return error_page(request, context.status, context.title, context.detail)
-    done = SIGNAL if gedaan == SIGNAL.key else ACTIONS.get(gedaan)
-    return render(request, "lead.html", context | {"melding": done.done if done else None})
+    return render(request, "lead.html", context | {"melding": NOTICES.get(gedaan)})
 
 
 @router.post("/ui/leads/{lead_id}/stappen/{step}", dependencies=[CsrfChecked])

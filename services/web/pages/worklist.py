@@ -1,25 +1,30 @@
-"""Werkvoorraad: the leads the user may see, with filters, search and overdue partner requests first.
+"""Werkvoorraad: the leads the user may see, one page at a time, with filters, search and overdue
+partner requests first on each page.
 
-Filters and search are query parameters of the API's lead list: the search matches the company's name
-only where the user may see it, so the page never learns (or shows) a match on a hidden name.
+Filters, search and "only overdue requests" are query parameters of the API's lead list: the search
+matches the company's name only where the user may see it, so the page never learns (or shows) a match
+on a hidden name.
 """
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
 from events.brokering import reminder_at
 from events.reference import ORGANISATIONS, OrganisationKind
 from events.state import PartnerRequest
-from services.web.client import Answer, ApiClient, ApiDep
+from services.web.client import ApiClient, ApiDep
 from services.web.rendering import error_page, render
 from services.web.session import SessionDep, WebRoute, container_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-PAGE = 100
+PAGE = 25  # leads per page
+KEPT = ("fase", "regio", "domein", "eigenaar", "zoek", "verlopen")  # what the page links keep
 OWNER_KINDS = {
     OrganisationKind.ROM,
     OrganisationKind.NFIA,
@@ -50,6 +55,7 @@ async def worklist(
     eigenaar: str = "",
     zoek: str = "",
     verlopen: str = "",
+    pagina: str = "1",
 ) -> Response:
     filters = {
         "stage": fase,
@@ -58,26 +64,44 @@ async def worklist(
         "owner_org": eigenaar,
         "search": zoek.strip(),
     }
-    leads, answer = await all_leads(api, filters)
+    number = _page_number(pagina)
+    answer = await api.get(
+        "/v1/leads", **filters, overdue="true" if verlopen else None, limit=PAGE, offset=(number - 1) * PAGE
+    )
     if answer.problem:
         return error_page(request, answer.status, answer.problem.title, answer.problem.detail)
-    items = await asyncio.gather(*(_item(request, api, lead) for lead in leads))
-    shown = sorted((i for i in items if i.overdue or not verlopen), key=lambda i: not i.overdue)
-    context = {"items": shown, "owners": OWNERS, "total": len(leads), "today": datetime.now(UTC).date()}
+    items = await asyncio.gather(*(_item(request, api, lead) for lead in answer.body["results"]))
+    shown = sorted(items, key=lambda i: not i.overdue)  # stable: newest first within each group
+    context = {"items": shown, "owners": OWNERS, "today": datetime.now(UTC).date()}
     context["filters"] = {**filters, "zoek": zoek, "verlopen": verlopen}
+    asked = {name: request.query_params.get(name, "") for name in KEPT}
+    context["paging"] = paging(asked, number, int(answer.body["count"]), len(shown))
     return render(request, "worklist.html", context)
 
 
-async def all_leads(api: ApiClient, filters: dict[str, str]) -> tuple[list[dict[str, Any]], Answer]:
-    """Every page of GET /v1/leads with the filters given."""
-    leads: list[dict[str, Any]] = []
-    while True:
-        answer = await api.get("/v1/leads", **filters, limit=PAGE, offset=len(leads))
-        if not answer.ok:
-            return leads, answer
-        leads += answer.body["results"]
-        if answer.body["next"] is None:
-            return leads, answer
+def _page_number(text: str) -> int:
+    """The page asked for; anything but a whole number from 1 to 99999 is the first page."""
+    return int(text) if re.fullmatch(r"[1-9][0-9]{0,4}", text) else 1
+
+
+def paging(asked: dict[str, str], number: int, count: int, shown: int) -> dict[str, Any]:
+    """Where this page lies in the list, and links to the pages before and after it (filters kept)."""
+    pages = max(1, -(-count // PAGE))
+    kept = {name: value for name, value in asked.items() if value}
+
+    def link(to: int) -> str:
+        return "/ui/werkvoorraad?" + urlencode({**kept, "pagina": to})
+
+    first = (number - 1) * PAGE + 1
+    return {
+        "number": number,
+        "pages": pages,
+        "count": count,
+        "first": first if shown else 0,
+        "last": first + shown - 1 if shown else 0,
+        "previous": link(min(number - 1, pages)) if number > 1 else None,
+        "next": link(number + 1) if number < pages else None,
+    }
 
 
 async def _item(request: Request, api: ApiClient, lead: dict[str, Any]) -> WorkItem:
