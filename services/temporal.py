@@ -19,6 +19,10 @@ class TemporalConfigurationError(ValueError):
     """A file the Temporal connection settings name cannot be read."""
 
 
+class TemporalConnectionError(RuntimeError):
+    """Temporal cannot be reached with these settings; says how this process tried (never the key)."""
+
+
 @dataclass(frozen=True)
 class ConnectArguments:
     """What `Client.connect` gets besides the converter, interceptors and runtime."""
@@ -89,13 +93,37 @@ def _runtime(settings: Settings) -> Runtime | None:
 async def connect_temporal(settings: Settings) -> Client:
     arguments = connect_arguments(settings)
     register_secrets([arguments.api_key])  # never in a log line
-    return await Client.connect(
-        arguments.target_host,
-        namespace=arguments.namespace,
-        api_key=arguments.api_key,
-        tls=arguments.tls,
-        rpc_metadata=arguments.rpc_metadata,
-        data_converter=data_converter(settings),
-        interceptors=temporal_interceptors(settings),
-        runtime=_runtime(settings),
-    )
+    try:
+        return await Client.connect(
+            arguments.target_host,
+            namespace=arguments.namespace,
+            api_key=arguments.api_key,
+            tls=arguments.tls,
+            rpc_metadata=arguments.rpc_metadata,
+            data_converter=data_converter(settings),
+            interceptors=temporal_interceptors(settings),
+            runtime=_runtime(settings),
+        )
+    except RuntimeError as error:
+        # The SDK's message may hide a refused client certificate behind "connection closed".
+        raise TemporalConnectionError(
+            f"cannot connect to Temporal at {describe_connection(settings)}: {error}"
+        ) from error
+
+
+def describe_connection(settings: Settings) -> str:
+    """Address, namespace, TLS and credentials as configured, for an operator reading an error."""
+    how = [f"namespace {settings.temporal_namespace}"]
+    if not settings.temporal_uses_tls:
+        return f"{settings.temporal_address} ({how[0]}, plaintext)"
+    ca = settings.temporal_tls_server_ca_path
+    how.append(f"TLS with CA {ca}" if ca else "TLS with the system's CAs")
+    if settings.temporal_tls_server_name:
+        how.append(f"server name {settings.temporal_tls_server_name}")
+    if settings.temporal_api_key_value:
+        how.append("API key")
+    elif settings.temporal_uses_mtls:
+        how.append(f"client certificate {settings.temporal_tls_client_cert_path}")
+    else:
+        how.append("no client certificate or API key")
+    return f"{settings.temporal_address} ({', '.join(how)})"
