@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.persons import SealedPersonalData
 from events.state import ContactPerson
-from services.persistence.tables import person_keys
+from services.persistence.tables import events, person_keys
 
 ERASED = "[erased]"
 NONCE_BYTES = 12
@@ -110,6 +110,16 @@ class PersonVault:
         async with self._engine.begin() as connection:
             result = await connection.execute(statement)
         return bool(result.rowcount)
+
+    async def shred_recorded_erasures(self) -> int:
+        """Delete any key whose erasure is recorded in the log but was not deleted (the process stopped
+        between recording and deleting); run at API start. Returns how many keys it deleted."""
+        erased = select(events.c.data, events.c.recorded_at).where(events.c.type == "PersonalDataErased")
+        async with self._engine.connect() as connection:
+            recorded = [
+                (UUID(row.data["person_id"]), row.recorded_at) for row in await connection.execute(erased)
+            ]
+        return sum([await self.shred(person_id, at) for person_id, at in recorded])
 
     async def _key_for_sealing(self, person_id: UUID, lead_id: UUID) -> bytes:
         row = await self._key_row(person_id)

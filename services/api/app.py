@@ -24,6 +24,7 @@ from services.api.routes import (
 )
 from services.container import Container, build_container
 from services.oidc import verifier_for
+from services.persons import PersonVault
 from services.reports import api as reports_api
 from services.settings import Settings
 from services.temporal import payload_codec
@@ -40,6 +41,8 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.container = container or await build_container(settings)
+        if container is None:  # a key whose erasure was recorded must not outlive a crash
+            await PersonVault(app.state.container.engine).shred_recorded_erasures()
         yield
         if container is None:
             await app.state.container.close()

@@ -179,3 +179,21 @@ async def test_a_closed_leads_contact_is_erased_and_the_log_still_verifies(audit
     assert history[-1]["metadata"]["reason"] == REASON["X-Audit-Toelichting"]
     assert whole["ok"] is True and whole["verified"] == len(history)
     assert await PersonVault(audit_api.store.engine).keys([person_id]) == {}
+
+
+async def test_a_key_left_behind_by_a_crash_after_the_erasure_was_recorded_is_deleted_at_start(
+    audit_api: AuditApi,
+) -> None:
+    lead = await LeadWriter(audit_api.store).signal("2026-03-01T09:00:00Z")
+    vault = PersonVault(audit_api.store.engine)
+    kept, erased = uuid.uuid4(), uuid.uuid4()
+    for person_id in (kept, erased):
+        sealed = await vault.seal(person_id, lead.lead_id, PersonalData(**ANNA))
+        await lead.do(cmd.AddContactPerson(person_id=person_id, sealed=sealed), "2026-03-02T09:00:00Z")
+    # The erasure is recorded, then the process stops before the key is deleted.
+    await lead.do(cmd.ErasePerson(person_id=erased, reason="verzoek"), "2026-03-03T09:00:00Z")
+    assert set(await vault.keys([kept, erased])) == {kept, erased}
+
+    assert await vault.shred_recorded_erasures() == 1
+    assert set(await vault.keys([kept, erased])) == {kept}
+    assert await vault.shred_recorded_erasures() == 0
