@@ -6,14 +6,20 @@ folded in the order they were recorded, so a back-dated correction recorded late
 `as_of` answers say from then on, but never what was known at an earlier `known_at`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.lead import fold
 from events.state import LeadState
 from events.store import EventStore, StoredEvent
 from events.upcasting import upcast
+from services.persistence.event_store import SqlEventStore
+from services.persistence.tables import events
+from services.projections.tables import lead_summaries
 from workflows.payloads import workflow_id_for
 
 
@@ -30,10 +36,20 @@ def as_shown(event: StoredEvent) -> HistoryEvent:
     return HistoryEvent.model_construct(**fields, stored_schema_version=event.schema_version)
 
 
+class History(list[StoredEvent]):
+    """A lead's loaded history that remembers its folds: a route that folds it more than once (to
+    authorise the caller, then as of a moment) folds it once. It lives as long as the request's list."""
+
+    def __init__(self, events: Iterable[StoredEvent]) -> None:
+        super().__init__(events)
+        # By the ids of the folded events: they are this list's own, alive as long as it is.
+        self.folds: dict[tuple[int, ...], LeadState | None] = {}
+
+
 async def load_history(
     store: EventStore, lead_id: UUID, *, known_at: datetime | None = None
 ) -> list[StoredEvent]:
-    return await store.load_stream(workflow_id_for(lead_id), known_at=known_at)
+    return History(await store.load_stream(workflow_id_for(lead_id), known_at=known_at))
 
 
 def in_effect_at(history: Sequence[StoredEvent], as_of: datetime | None) -> list[StoredEvent]:
@@ -53,7 +69,12 @@ def state_from(
 ) -> LeadState | None:
     """The lead as it stood at `as_of`, counting only what was recorded by `known_at`; None before."""
     known = [event for event in history if known_at is None or event.recorded_at <= known_at]
-    return fold((event.to_domain(), event.occurred_at) for event in in_effect_at(known, as_of))
+    kept = in_effect_at(known, as_of)
+    folds = history.folds if isinstance(history, History) else {}
+    key = tuple(map(id, kept))
+    if key not in folds:
+        folds[key] = fold((event.to_domain(), event.occurred_at) for event in kept)
+    return folds[key]
 
 
 async def load_lead(
@@ -63,5 +84,23 @@ async def load_lead(
     as_of: datetime | None = None,
     known_at: datetime | None = None,
 ) -> LeadState | None:
-    """The lead as it stood at business time `as_of`, counting what was recorded by `known_at`."""
+    """The lead as it stood at business time `as_of`, counting what was recorded by `known_at`.
+
+    Its current state comes from the read model when the projector has folded its last event.
+    """
+    if as_of is None and known_at is None and isinstance(store, SqlEventStore):
+        projected = await projected_lead(store.engine, lead_id)
+        if projected is not None:
+            return projected
     return state_from(await load_history(store, lead_id, known_at=known_at), as_of=as_of)
+
+
+async def projected_lead(engine: AsyncEngine, lead_id: UUID) -> LeadState | None:
+    """The read model's state of the lead, when it holds the stream's last event; None otherwise."""
+    s = lead_summaries.c
+    stream = events.c.stream_id == workflow_id_for(lead_id)
+    last = select(func.max(events.c.stream_version)).where(stream).scalar_subquery()
+    statement = select(s.state).where(s.lead_id == str(lead_id), s.version == last)
+    async with engine.connect() as connection:
+        state = (await connection.execute(statement)).scalar_one_or_none()
+    return None if state is None else LeadState.model_validate(state)

@@ -2,13 +2,16 @@
 
 import statistics
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
+from functools import partial
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import and_, func, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.reference import Region
+from services.projections.read_cache import cached
 from services.projections.tables import demand_summaries, partner_requests
 
 DEMAND_KINDS = ("space", "capital", "talent", "housing_accessibility", "energy", "financing")
@@ -34,6 +37,11 @@ class PartnerResponsiveness(BaseModel):
 
 
 async def bottlenecks(engine: AsyncEngine) -> Bottlenecks:
+    """Counted once per projection checkpoint."""
+    return await cached(engine, "bottlenecks", _bottlenecks)
+
+
+async def _bottlenecks(connection: AsyncConnection) -> Bottlenecks:
     d = demand_summaries.c
     statement = (
         select(d.home_region, d.kind, func.count())
@@ -41,44 +49,51 @@ async def bottlenecks(engine: AsyncEngine) -> Bottlenecks:
         .group_by(d.home_region, d.kind)
     )
     grid = {region.value: dict.fromkeys(DEMAND_KINDS, 0) for region in Region}
-    async with engine.connect() as connection:
-        for region, kind, count in (await connection.execute(statement)).all():
-            grid[region][kind] = int(count)
+    for region, kind, count in (await connection.execute(statement)).all():
+        grid[region][kind] = int(count)
     return Bottlenecks(total=sum(sum(kinds.values()) for kinds in grid.values()), by_region=grid)
 
 
-class _RequestFacts(BaseModel):
-    partner_id: str
-    status: str
-    answer: str | None
-    due_date: date
-    sent_at: datetime
-    answered_at: datetime | None
-    reminders_sent: int
-    escalated: bool
-
-
 async def partner_responsiveness(engine: AsyncEngine, today: date) -> list[PartnerResponsiveness]:
-    """Per partner: requests, open and overdue ones, answers, reminders and median days to answer."""
-    columns = [partner_requests.c[name] for name in _RequestFacts.model_fields]
-    by_partner: dict[str, list[_RequestFacts]] = defaultdict(list)
-    async with engine.connect() as connection:
-        for row in (await connection.execute(select(*columns))).all():
-            facts = _RequestFacts.model_validate(dict(row._mapping))
-            by_partner[facts.partner_id].append(facts)
-    return [_responsiveness(partner_id, rows, today) for partner_id, rows in sorted(by_partner.items())]
+    """Per partner: requests, open and overdue ones, answers, reminders and median days to answer.
+
+    Counted in the database (GROUP BY), once per projection checkpoint and day.
+    """
+    return await cached(engine, ("partners", today), partial(_partner_responsiveness, today=today))
 
 
-def _responsiveness(partner_id: str, rows: list[_RequestFacts], today: date) -> PartnerResponsiveness:
-    days = [(r.answered_at - r.sent_at).total_seconds() / 86400 for r in rows if r.answered_at is not None]
+async def _partner_responsiveness(connection: AsyncConnection, today: date) -> list[PartnerResponsiveness]:
+    r = partner_requests.c
+    is_open = r.status == "open"
+    counting = select(
+        r.partner_id,
+        func.count(),
+        func.count().filter(is_open),
+        func.count().filter(and_(is_open, r.due_date < today)),
+        func.count().filter(r.answer == "offer"),
+        func.count().filter(r.answer == "decline"),
+        func.coalesce(func.sum(r.reminders_sent), 0),
+        func.count().filter(r.escalated == true()),
+    ).group_by(r.partner_id)
+    answered = select(r.partner_id, r.sent_at, r.answered_at).where(r.answered_at.is_not(None))
+    days: dict[str, list[float]] = defaultdict(list)
+    for partner_id, sent_at, answered_at in await connection.execute(answered):
+        days[partner_id].append((answered_at - sent_at).total_seconds() / 86400)
+    rows = (await connection.execute(counting)).all()
+    # Sorted here, not by the database: its collation may order partner ids differently.
+    return [_responsiveness(tuple(row), days.get(row[0], [])) for row in sorted(rows, key=lambda row: row[0])]
+
+
+def _responsiveness(counts: tuple[Any, ...], days: list[float]) -> PartnerResponsiveness:
+    partner_id, requests, open_, overdue, offers, declines, reminders, escalated = counts
     return PartnerResponsiveness(
         partner_id=partner_id,
-        requests=len(rows),
-        open=sum(1 for r in rows if r.status == "open"),
-        overdue=sum(1 for r in rows if r.status == "open" and r.due_date < today),
-        offers=sum(1 for r in rows if r.answer == "offer"),
-        declines=sum(1 for r in rows if r.answer == "decline"),
-        reminders_sent=sum(r.reminders_sent for r in rows),
-        escalated=sum(1 for r in rows if r.escalated),
+        requests=int(requests),
+        open=int(open_),
+        overdue=int(overdue),
+        offers=int(offers),
+        declines=int(declines),
+        reminders_sent=int(reminders),
+        escalated=int(escalated),
         median_response_days=round(statistics.median(days), 2) if days else None,
     )

@@ -1,17 +1,20 @@
 """Typed queries on the read models: lead lists, a lead's state, the pipeline, inboxes, impact figures."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.reference import REALISED_OUTCOMES, OutcomeCode, Region
 from events.state import LeadState, Stage
 from services.projections.impact import ImpactCounts, ImpactReport, impact_report
 from services.projections.lead_list import LeadScope, LeadSummaryRow, list_leads
+from services.projections.read_cache import cached, computed_at, current_generation, stored
 from services.projections.tables import lead_summaries, partner_requests
 from services.settings import ImpactTargets
 
@@ -27,6 +30,9 @@ __all__ = [
     "partner_inbox",
     "pipeline",
 ]
+
+IMPACT_KEY = "impact_counts"
+IMPACT_WINDOWS = 16  # spans of moments kept per checkpoint: `now` and a few dates asked for
 
 
 class PartnerRequestRow(BaseModel):
@@ -60,10 +66,14 @@ async def get_lead_state(engine: AsyncEngine, lead_id: UUID | str) -> LeadState 
 
 
 async def pipeline(engine: AsyncEngine) -> dict[str, int]:
-    """The number of leads in each stage; every stage is present."""
+    """The number of leads in each stage; every stage is present. Counted once per checkpoint."""
+    return await cached(engine, "pipeline", count_stages)
+
+
+async def count_stages(connection: AsyncConnection) -> dict[str, int]:
+    """The number of leads in each stage, read on `connection`."""
     statement = select(lead_summaries.c.stage, func.count()).group_by(lead_summaries.c.stage)
-    async with engine.connect() as connection:
-        counts = {stage: int(count) for stage, count in (await connection.execute(statement)).all()}
+    counts = {stage: int(count) for stage, count in (await connection.execute(statement)).all()}
     return {stage.value: counts.get(stage.value, 0) for stage in Stage}
 
 
@@ -102,11 +112,45 @@ async def impact_figures(
     )
 
 
+@dataclass(frozen=True)
+class _CountsWindow:
+    """Impact counts as of a moment, and the span of moments with the same counts.
+
+    The counts compare timestamps of the read model with `as_of`; they are the same for every moment
+    from the latest timestamp at or before it (`since`) up to the first one after it (`until`).
+    """
+
+    counts: ImpactCounts
+    since: datetime | None
+    until: datetime | None
+
+    def covers(self, moment: datetime) -> bool:
+        return (self.since is None or self.since <= moment) and (self.until is None or moment < self.until)
+
+
 async def _impact_counts(engine: AsyncEngine, as_of: datetime) -> ImpactCounts:
+    """The counts as of `as_of`, computed once per checkpoint and span of moments with equal counts."""
+    generation = await current_generation(engine)
+    windows: tuple[_CountsWindow, ...] = generation.get(IMPACT_KEY) or ()
+    found = next((w.counts for w in windows if w.covers(as_of)), None)
+    if found is None:
+        async with generation.lock(IMPACT_KEY):
+            windows = generation.get(IMPACT_KEY) or ()
+            found = next((w.counts for w in windows if w.covers(as_of)), None)
+            if found is None:
+                position, window = await computed_at(engine, partial(_counts_window, as_of=as_of))
+                stored(generation, IMPACT_KEY, position, (*windows[-(IMPACT_WINDOWS - 1) :], window))
+                found = window.counts
+    return found
+
+
+async def _counts_window(connection: AsyncConnection, as_of: datetime) -> _CountsWindow:
     s = lead_summaries.c
     realised = and_(s.outcome_code.in_([code.value for code in REALISED_OUTCOMES]), s.decided_at <= as_of)
     other_region = and_(s.outcome_code == OutcomeCode.REALISED_OTHER_REGION.value, s.decided_at <= as_of)
     confirmed = and_(realised, s.investment_confirmed_at <= as_of)
+    moments = (s.signalled_at, s.articulation_completed_at, s.decided_at, s.became_scale_up_at,
+               s.investment_confirmed_at)  # fmt: skip
     statement = select(
         func.count().filter(s.signalled_at <= as_of),
         func.count().filter(s.articulation_completed_at <= as_of),
@@ -114,12 +158,13 @@ async def _impact_counts(engine: AsyncEngine, as_of: datetime) -> ImpactCounts:
         func.count().filter(and_(other_region, s.became_scale_up_at <= as_of)),
         _total(s.outcome_investment_eur, realised),
         _total(s.confirmed_investment_eur, confirmed),
+        *(func.max(moment).filter(moment <= as_of) for moment in moments),
+        *(func.min(moment).filter(moment > as_of) for moment in moments),
     ).select_from(lead_summaries)
-    async with engine.connect() as connection:
-        leads, approaches, other, scale_ups, committed, confirmed_eur = (
-            await connection.execute(statement)
-        ).one()
-    return ImpactCounts(
+    row = (await connection.execute(statement)).one()
+    leads, approaches, other, scale_ups, committed, confirmed_eur = row[:6]
+    before, after = [m for m in row[6:11] if m is not None], [m for m in row[11:] if m is not None]
+    counts = ImpactCounts(
         leads_in_portfolio=int(leads),
         case_approaches_started=int(approaches),
         realised_other_region=int(other),
@@ -127,6 +172,7 @@ async def _impact_counts(engine: AsyncEngine, as_of: datetime) -> ImpactCounts:
         committed_investment_eur=float(committed),
         confirmed_investment_eur=float(confirmed_eur),
     )
+    return _CountsWindow(counts, max(before, default=None), min(after, default=None))
 
 
 def _total(column: Any, condition: ColumnElement[bool]) -> ColumnElement[Any]:

@@ -5,17 +5,14 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.errors import InvalidCommandError
-from events.state import LeadState
 from services.access import require_role
 from services.api.deps import ContainerDep, CurrentUser
 from services.auth import Principal, Role
-from services.projections.tables import lead_summaries
-from services.reports.breakdowns import Breakdowns, Flow, breakdowns
+from services.reports.breakdowns import Breakdowns, Flow
 from services.reports.content import ReportContent, report_content
+from services.reports.dashboard import current_breakdowns
 from services.reports.html import report_html
 from services.reports.narratives import (
     NarrativeConflictError,
@@ -60,17 +57,11 @@ def aggregates_only(user: Principal) -> bool:
     return user.role is Role.MINISTRY
 
 
-async def current_states(engine: AsyncEngine) -> list[LeadState]:
-    async with engine.connect() as connection:
-        rows = (await connection.execute(select(lead_summaries.c.state))).scalars().all()
-    return [LeadState.model_validate(state) for state in rows]
-
-
 @router.get("/v1/monitoring/breakdowns")
 async def get_breakdowns(user: CurrentUser, container: ContainerDep) -> Breakdowns:
     """Funnel, stages, bottlenecks (leads per region x demand kind), flows, lead times, partner times."""
     require_role(user, MONITORING_ROLES, "see monitoring figures")
-    found = breakdowns(await current_states(container.engine), datetime.now(UTC))
+    found = await current_breakdowns(container.engine, datetime.now(UTC))
     return suppressed(found) if aggregates_only(user) else found
 
 

@@ -6,7 +6,7 @@ functions, so a report shows what the dashboard showed on its cut-off.
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -121,13 +121,20 @@ def flows(states: Sequence[LeadState]) -> list[Flow]:
     counts: Counter[tuple[str, str]] = Counter()
     for state in states:
         outcome, home = state.outcome, state.details.home_region.value
-        if outcome is None:
-            continue
-        if outcome.code in REALISED_OUTCOMES:
-            target = outcome.region.value if outcome.region is not None else home
-            counts[(home, home if outcome.code is OutcomeCode.REALISED_OWN_REGION else target)] += 1
-        elif outcome.code is OutcomeCode.LEFT_ABROAD:
-            counts[(home, ABROAD)] += 1
+        if outcome is not None and (to := flow_target(home, outcome.code, outcome.region)) is not None:
+            counts[(home, to)] += 1
+    return flows_from(counts)
+
+
+def flow_target(home: str, code: OutcomeCode, region: Region | None) -> str | None:
+    """Where a lead with this outcome went: a region, `abroad`, or None (no flow)."""
+    if code in REALISED_OUTCOMES:
+        target = region.value if region is not None else home
+        return home if code is OutcomeCode.REALISED_OWN_REGION else target
+    return ABROAD if code is OutcomeCode.LEFT_ABROAD else None
+
+
+def flows_from(counts: Counter[tuple[str, str]]) -> list[Flow]:
     return [Flow(from_region=a, to_region=b, leads=n) for (a, b), n in sorted(counts.items())]
 
 
@@ -135,6 +142,11 @@ def lead_times(states: Sequence[LeadState]) -> LeadTimes:
     days = [
         (s.details.needed_by - s.signalled_at.date()).days for s in states if s.details.needed_by is not None
     ]
+    return lead_times_from(days)
+
+
+def lead_times_from(days: Sequence[int]) -> LeadTimes:
+    """Lead times of the leads whose `needed_by` is known, in days from signalling."""
     buckets = [
         LeadTimeBucket(
             label=label,
@@ -162,6 +174,11 @@ def partner_times(states: Sequence[LeadState]) -> list[PartnerTimes]:
             answered = request.answered_at
             elapsed = (answered - request.sent_at).total_seconds() / 86400 if answered else None
             by_partner[request.partner_id].append(elapsed)
+    return partner_times_from(by_partner)
+
+
+def partner_times_from(by_partner: Mapping[str, list[float | None]]) -> list[PartnerTimes]:
+    """Per partner, from the days each request took to be answered (None: not answered)."""
     return [_partner(partner_id, times) for partner_id, times in sorted(by_partner.items())]
 
 
