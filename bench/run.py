@@ -18,13 +18,13 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from bench import append, commands, open_cases, reads, rebuild
+from bench import append, commands, logged_reads, open_cases, reads, rebuild
 from bench.core import SIZES, Mode, Result, Sizes
 from bench.databases import postgres_available, postgres_version
 from bench.stack import System, Temporal, running_system, temporal_dev_server
 
 RESULTS = Path(__file__).with_name("results.json")
-GROUPS = ("append", "rebuild", "commands", "reads", "replay", "open_cases")
+GROUPS = ("append", "rebuild", "commands", "reads", "replay", "logged_reads", "open_cases")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +92,8 @@ async def _group(group: str, mode: Mode, sizes: Sizes, shared: _Shared) -> list[
         return await commands.run(sizes, await shared.system())
     if group == "open_cases":
         return await open_cases.run(sizes, await shared.system())
+    if group == "logged_reads":
+        return [await logged_reads.run("postgresql", sizes), await logged_reads.run("sqlite", sizes)]
     return await reads.run(sizes, shared.temporal(), shared.directory, replay_only=group == "replay")
 
 

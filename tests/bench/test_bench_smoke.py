@@ -35,6 +35,8 @@ BENCHMARKS = {
     "reads_monitoring_impact",
     "reads_monitoring_pipeline",
     "case_replay",
+    "logged_read_postgresql",
+    "logged_read_sqlite",
     "open_cases_worker_memory",
     "open_cases_timer_lateness",
 }
