@@ -1,6 +1,7 @@
 """Long-running processes: the worker, the projector and the API server."""
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -85,6 +86,8 @@ def run_api(settings: Settings) -> None:
     # log_config=None: uvicorn's own lines (the access log too) go through our JSON handler, masked.
     tracing = start_tracing(settings, "api")
     app = create_app(settings)
+    # Everything imported so far lives as long as the process: keep it out of every garbage collection.
+    gc.freeze()
     uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info", log_config=None)
     if tracing is not None:
         tracing.shutdown()

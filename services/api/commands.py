@@ -14,7 +14,7 @@ from services.api.schemas import CommandBody, CommandResponse
 from services.audit.access_log import ProcessingActivity
 from services.audit.read_logging import ReadLog
 from services.auth import Principal
-from services.lead_commands import CommandAnswer
+from services.lead_commands import CommandAnswer, LeadCommandService
 from services.lead_reads import load_lead
 from services.observability import CORRELATION_ID
 from services.persons import PersonVault
@@ -44,10 +44,10 @@ class LeadCommandRunner:
     def __init__(
         self,
         request: Request,
-        user: CurrentUser,
-        store: EventStoreDep,
-        commands: CommandsDep,
-        persons: PersonVaultDep,
+        user: Principal,
+        store: EventStore,
+        commands: LeadCommandService,
+        persons: PersonVault,
     ) -> None:
         self.user = user
         self.store = store
@@ -110,4 +110,15 @@ async def command_response(
     return public.model_copy(update=answer_ids) if answer_ids else public
 
 
-RunnerDep = Annotated[LeadCommandRunner, Depends()]
+async def lead_command_runner(
+    request: Request,
+    user: CurrentUser,
+    store: EventStoreDep,
+    commands: CommandsDep,
+    persons: PersonVaultDep,
+) -> LeadCommandRunner:
+    """The request's runner (an async dependency: a class as dependency would run in the thread pool)."""
+    return LeadCommandRunner(request, user, store, commands, persons)
+
+
+RunnerDep = Annotated[LeadCommandRunner, Depends(lead_command_runner)]

@@ -1,4 +1,5 @@
-"""FastAPI dependencies, named as the types they provide."""
+"""FastAPI dependencies, named as the types they provide. All async: FastAPI runs a plain function
+dependency in its thread pool, a hop per dependency on every request."""
 
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from services.oidc import TokenVerifier
 from services.persons import PersonVault
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -20,21 +21,21 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_store(container: ContainerDep) -> EventStore:
+async def get_store(container: ContainerDep) -> EventStore:
     return container.store
 
 
-def get_commands(container: ContainerDep) -> LeadCommandService:
+async def get_commands(container: ContainerDep) -> LeadCommandService:
     if container.commands is None:
         raise WorkflowServiceUnavailableError("the API is not connected to Temporal")
     return container.commands
 
 
-def get_person_vault(container: ContainerDep) -> PersonVault:
+async def get_person_vault(container: ContainerDep) -> PersonVault:
     return PersonVault(container.engine)
 
 
-def current_user(request: Request) -> Principal:
+async def current_user(request: Request) -> Principal:
     """The caller, from the Authorization header only (never from the query string or a cookie)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

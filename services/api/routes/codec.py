@@ -24,14 +24,14 @@ router = APIRouter(prefix="/codec", tags=["operations"], include_in_schema=False
 log = logging.getLogger("groeiruimte.codec")
 
 
-def codec_user(request: Request) -> Principal:
+async def codec_user(request: Request) -> Principal:
     """The caller's token; in development with `codec_development_open` (set by `make run`), the dev
     server's Temporal UI, which has no sign-in and so sends no token, decodes as a local operator."""
     settings = request.app.state.container.settings
     open_in_development = settings.environment == "development" and settings.codec_development_open
     if open_in_development and "authorization" not in request.headers:
         return Principal(sub="temporal-ui (development)", org="beheer", roles=frozenset({Role.ADMIN}))
-    return current_user(request)
+    return await current_user(request)
 
 
 CodecUser = Annotated[Principal, Depends(codec_user)]
