@@ -12,10 +12,10 @@ from uuid import UUID
 
 from events.decide import decide
 from events.state import LeadState, Stage
-from events.store import EventMetadata, EventStore, NewEvent
+from events.store import EventMetadata, EventStore
 from services.lead_commands import LeadCommandService
 from services.persons import PersonVault
-from workflows.lead import event_id_for
+from workflows.lead import to_record
 from workflows.payloads import CommandInput, workflow_id_for
 
 
@@ -47,13 +47,5 @@ class PersonEraser:
             reason=sent.reason,
         )
         occurred_at = sent.occurred_at or datetime.now(UTC)
-        new_events = [
-            NewEvent.from_domain(
-                event,
-                event_id=event_id_for(stream_id, update_id, index),
-                occurred_at=occurred_at,
-                metadata=metadata,
-            )
-            for index, event in enumerate(decide(state, sent.command))
-        ]
+        new_events = to_record(decide(state, sent.command), stream_id, update_id, occurred_at, metadata)
         await self._store.append(stream_id, state.version, new_events)

@@ -77,6 +77,19 @@ def to_application_error(error: DomainError) -> ApplicationError:
     return ApplicationError(str(error), details, type=type(error).__name__, non_retryable=True)
 
 
+def to_record(
+    decided: list[DomainEvent], workflow_id: str, key: str, occurred_at: datetime, metadata: EventMetadata
+) -> list[NewEvent]:
+    """The decided events as appended: ids derived from the workflow and the command's key, so a retry
+    appends nothing new."""
+    return [
+        NewEvent.from_domain(
+            event, event_id=event_id_for(workflow_id, key, index), occurred_at=occurred_at, metadata=metadata
+        )
+        for index, event in enumerate(decided)
+    ]
+
+
 def carried(state: LeadState | None) -> LeadState | None:
     """The state as the workflow hands it on (to its next run, or as its result): free texts left out.
 
@@ -195,16 +208,7 @@ class LeadWorkflow:
         metadata = EventMetadata(
             actor=actor, command_id=key, correlation_id=correlation_id or key, causation_id=key, reason=reason
         )
-        occurred_at = occurred_at or workflow.now()
-        new_events = [
-            NewEvent.from_domain(
-                event,
-                event_id=event_id_for(workflow_id, key, index),
-                occurred_at=occurred_at,
-                metadata=metadata,
-            )
-            for index, event in enumerate(decided)
-        ]
+        new_events = to_record(decided, workflow_id, key, occurred_at or workflow.now(), metadata)
         stored = await self._append(
             AppendInput(
                 stream_id=workflow_id,
