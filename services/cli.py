@@ -115,5 +115,26 @@ def rebuild() -> None:
     typer.echo(f"rebuilt read models from {applied} events")
 
 
+workflows = typer.Typer(help="The leads' Temporal workflows.", no_args_is_help=True)
+app.add_typer(workflows, name="workflows")
+
+
+@workflows.command("restore")
+def restore_workflows(
+    dry_run: bool = typer.Option(False, "--dry-run", help="only say which leads would be restarted"),
+) -> None:
+    """Start the workflow of every open lead whose workflow Temporal lost, from its state in the log."""
+    from services.processes import restore_workflows as run_restore
+
+    report = asyncio.run(run_restore(_settings(), dry_run=dry_run))
+    verb = "would restart" if dry_run else "restarted"
+    typer.echo(
+        f"{verb} {len(report.restarted)} lead workflow(s); {len(report.running)} running, "
+        f"{len(report.closed)} closed"
+    )
+    for lead_id in report.restarted:
+        typer.echo(f"  {verb}: {lead_id}")
+
+
 if __name__ == "__main__":
     sys.exit(app())

@@ -17,6 +17,7 @@ from services.projections.projector import Projector
 from services.reports.publish import ReportPublisherService
 from services.settings import Settings
 from services.tracing import start_tracing
+from services.workflow_restore import RestoreReport, WorkflowRestorer
 from workflows.reports import ReportsPlugin
 from workflows.worker import build_worker
 
@@ -78,6 +79,15 @@ async def rebuild_projections(settings: Settings) -> int:
     container = await build_container(settings, with_temporal=False)
     try:
         return await Projector(container.engine, batch_size=settings.projector_batch_size).rebuild()
+    finally:
+        await container.close()
+
+
+async def restore_workflows(settings: Settings, *, dry_run: bool) -> RestoreReport:
+    container = await build_container(settings)
+    try:
+        assert container.temporal is not None
+        return await WorkflowRestorer(container.temporal, container.store, settings).restore(dry_run=dry_run)
     finally:
         await container.close()
 
