@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +19,12 @@ from services.partners import Partner, PartnerRegistry
 from services.persistence.tables import notification_deliveries
 from services.settings import Settings
 from workflows.payloads import DeliveryInput
+
+# Each failed attempt (the activity retries): a webhook receiver or mail server that keeps failing shows here
+# long before the delivery finally fails (groeiruimte_notifications_total{outcome="failed"}).
+SEND_FAILURES = Counter(
+    "groeiruimte_send_failures_total", "Failed attempts to send a notification", ["channel", "purpose"]
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,11 @@ class Deliverer:
             raise ApplicationError("no e-mail address or webhook to deliver to", non_retryable=True)
         for target in targets:
             if not await self._was_sent(delivery.delivery_id, target):
-                await self._send(delivery, state, request, target)
+                try:
+                    await self._send(delivery, state, request, target)
+                except Exception:
+                    SEND_FAILURES.labels(target.channel, delivery.purpose).inc()
+                    raise
                 await self._mark_sent(delivery.delivery_id, target)
         return sorted({target.channel for target in targets})
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
 
@@ -181,8 +182,11 @@ async def test_failing_webhook_raises_for_a_retry_and_mail_is_not_resent(
     lead_id, request_id = await _lead_with_request(store, disclosed=False)
     Receiver.status = 500
     delivery = DeliveryInput(delivery_id="d-fail", purpose="request", lead_id=lead_id, request_id=request_id)
+    failures = {"channel": "webhook", "purpose": "request"}
+    before = REGISTRY.get_sample_value("groeiruimte_send_failures_total", failures) or 0
     with pytest.raises(Exception, match="500"):
         await notifier.deliver(delivery)
+    assert REGISTRY.get_sample_value("groeiruimte_send_failures_total", failures) == before + 1
     Receiver.status = 204
     await notifier.deliver(delivery)
     assert len(smtp[0].messages) == 1
