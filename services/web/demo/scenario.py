@@ -6,6 +6,7 @@ reminder timers run on real time and would otherwise remind and escalate at once
 """
 
 import random
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -139,12 +140,28 @@ def _plan(
     share = (signalled - (now - timedelta(days=700))).days / 700
     needed = signalled.date() + timedelta(days=rng.randint(250 + int(400 * max(share, 0)), 1300))
     builder.add(signalled, "POST", "/v1/leads", _signal_body(company, needed), "lead")
+    builder.add(signalled + timedelta(hours=1), "POST", "/v1/leads/{lead}/contacts", contact_for(company))
     if storyline != "signalled":
         for spec in demand_specs(rng, company, needed):
             builder.demand(spec)
     if storyline in STORIES:
         STORIES[storyline](builder)
     return plan
+
+
+CONTACT_NAMES = ("Sanne de Wit", "Pieter Bakker", "Fatima El Amrani", "Joost van Dijk", "Anouk Visser",
+                 "Mehmet Yilmaz", "Lotte Jansen", "Ruben Smit", "Eva de Boer", "Daan Mulder")  # fmt: skip
+CONTACT_TITLES = ("CEO", "CTO", "COO", "Directeur", "Hoofd operations")
+
+
+def contact_for(company: Company) -> dict[str, Any]:
+    """An invented contact person of the company (chosen from its name, so the rest of the demo's
+    random choices stay as they were)."""
+    pick = zlib.crc32(company.name.encode())
+    name = CONTACT_NAMES[pick % len(CONTACT_NAMES)]
+    domain = "".join(ch for ch in company.name.lower().removesuffix(" b.v.") if ch.isalnum())
+    email = f"{name.split()[0].lower()}@{domain}.example"
+    return {"name": name, "email": email, "job_title": CONTACT_TITLES[pick % len(CONTACT_TITLES)]}
 
 
 def _signal_body(company: Company, needed: date) -> dict[str, Any]:
