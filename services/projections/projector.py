@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -124,6 +124,7 @@ class Projector:
         with _fewer_collections():
             while applied := await self._project_batch(self._rebuild_batch_size):
                 total += applied
+        await _refresh_statistics(self._engine)
         return total
 
     async def _project_batch(self, limit: int) -> int:
@@ -304,3 +305,18 @@ def _upsert(connection: AsyncConnection, table: Any) -> Executable:
     lite_statement = sqlite.insert(table)
     others = {c.name: lite_statement.excluded[c.name] for c in table.columns if c.name not in keys}
     return lite_statement.on_conflict_do_update(index_elements=keys, set_=others)
+
+
+async def _refresh_statistics(engine: AsyncEngine) -> None:
+    """After a rebuild on PostgreSQL: fresh planner statistics and a visibility map for the read models,
+    without which the list's counts cannot be index-only scans until autovacuum comes by (measured at
+    100,000 leads: 37 ms instead of 2 ms for one count). Only the tables' owner may; others skip it."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        for table in READ_MODEL_TABLES:
+            try:
+                await autocommit.execute(text(f"VACUUM (ANALYZE) {table.name}"))
+            except DBAPIError as error:
+                log.warning("could not vacuum %s after the rebuild: %s", table.name, error.orig)

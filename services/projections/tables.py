@@ -62,6 +62,17 @@ lead_summaries = Table(
     Index("ix_lead_summaries_stage_signalled", "stage", text("signalled_at DESC"), "lead_id"),
     Index("ix_lead_summaries_region_signalled", "home_region", text("signalled_at DESC"), "lead_id"),
     Index("ix_lead_summaries_owner_signalled", "owner_org", text("signalled_at DESC"), "lead_id"),
+    # Common pairs of filters (migration 0009_list_filter_pairs).
+    Index(
+        "ix_lead_summaries_region_stage_signalled",
+        "home_region",
+        "stage",
+        text("signalled_at DESC"),
+        "lead_id",
+    ),
+    Index(
+        "ix_lead_summaries_owner_stage_signalled", "owner_org", "stage", text("signalled_at DESC"), "lead_id"
+    ),
 )
 # PostgreSQL only (SQLite has no INCLUDE): the impact figures as an index-only scan.
 Index(
@@ -83,7 +94,7 @@ lead_domains = Table(
     metadata,
     Column("lead_id", String(36), primary_key=True),
     Column("domain", String(64), primary_key=True),
-    Index("ix_lead_domains_domain", "domain"),
+    Index("ix_lead_domains_domain_lead", "domain", "lead_id"),
 )
 
 partner_requests = Table(
