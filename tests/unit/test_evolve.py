@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from events import model as ev
-from events.persons import SealedPersonalData
 from events.demands import DemandStatus, FinancingInstrument, FinancingSpec
 from events.details import LeadDetailsChanges
 from events.evolve import evolve
 from events.lead import fold
 from events.model import EVENT_TYPES
+from events.persons import SealedPersonalData
 from events.reference import CompanyStage, OutcomeCode, Province, Region
 from events.upcasting import to_domain_event, upcast
 from tests.unit.given_when_then import (
