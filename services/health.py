@@ -58,19 +58,29 @@ async def health_server(host: str, port: int, probes: Probes) -> AsyncIterator[N
 
 async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, probes: Probes) -> None:
     try:
-        request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), CHECK_TIMEOUT_SECONDS)
-        method, path, *_ = [*request.split(b" ", 2), b"", b""]
-        status, content_type, body = await _route(method.decode(), path.decode().split("?")[0], probes)
+        status, content_type, body = await _response(reader, probes)
         head = (
             f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
             "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
         )
         writer.write(head.encode() + body)
         await writer.drain()
-    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ConnectionError):
-        pass  # a probe that hung up or sent nonsense gets no answer
+    except (asyncio.IncompleteReadError, ConnectionError) as error:
+        log.debug("a health probe hung up before its answer: %r", error)  # nobody left to answer
     finally:
         writer.close()
+
+
+async def _response(reader: asyncio.StreamReader, probes: Probes) -> tuple[str, str, bytes]:
+    """The answer to one request; a request too slow or too large to read gets its HTTP error."""
+    try:
+        request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), CHECK_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return "408 Request Timeout", "text/plain", b"request not received in time\n"
+    except asyncio.LimitOverrunError:
+        return "431 Request Header Fields Too Large", "text/plain", b"request too large\n"
+    method, path, *_ = [*request.split(b" ", 2), b"", b""]
+    return await _route(method.decode(errors="replace"), path.decode(errors="replace").split("?")[0], probes)
 
 
 async def _route(method: str, path: str, probes: Probes) -> tuple[str, str, bytes]:
