@@ -8,9 +8,8 @@ from events.model import DomainEvent
 from events.state import LeadState
 
 
-def fold(history: Iterable[tuple[DomainEvent, datetime]]) -> LeadState | None:
-    """Replay events in order; None when the history is empty."""
-    state: LeadState | None = None
+def fold(history: Iterable[tuple[DomainEvent, datetime]], state: LeadState | None = None) -> LeadState | None:
+    """Replay events in order onto `state` (from nothing by default); None when there is nothing."""
     for event, occurred_at in history:
         state = evolve(state, event, occurred_at)
     return state

@@ -23,10 +23,10 @@ from events.errors import (
     LeadNotFoundError,
     StageConflictError,
 )
-from events.evolve import evolve
+from events.lead import fold
 from events.state import LeadState
 from events.store import EventStore, StoredEvent
-from services.lead_reads import load_history, load_lead
+from services.lead_reads import load_history, load_lead, state_from
 from services.observability import COMMANDS
 from services.settings import Settings
 from workflows.lead import LeadWorkflow
@@ -91,12 +91,12 @@ class LeadCommandService:
             return CommandAnswer(result.state, result.events)
         recorded = result.events
         if recorded and (known.version if known else 0) == recorded[0].stream_version - 1:
-            state = fold_onto(known, recorded)
+            state = fold(((e.to_domain(), e.occurred_at) for e in recorded), known)
         elif recorded or result.versions:
             first, last = result.versions or (recorded[0].stream_version, recorded[-1].stream_version)
             history = [e for e in await load_history(self._store, lead_id) if e.stream_version <= last]
             recorded = [e for e in history if e.stream_version >= first]
-            state = fold_onto(None, history)
+            state = state_from(history)
         else:
             state = known or await load_lead(self._store, lead_id)
         if state is None:
@@ -156,9 +156,3 @@ def _domain_error(cause: BaseException | None) -> Exception:
         "ConcurrencyError": ConcurrencyError("lead", -1, -1),
     }
     return errors.get(cause.type or "", WorkflowServiceUnavailableError(message))
-
-
-def fold_onto(state: LeadState | None, recorded: list[StoredEvent]) -> LeadState | None:
-    for event in recorded:
-        state = evolve(state, event.to_domain(), event.occurred_at)
-    return state

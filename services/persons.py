@@ -2,9 +2,9 @@
 
 `PersonVault.seal` encrypts a person's data (AES-256-GCM, the person's id bound as associated data)
 before it goes into a command, so neither Temporal nor the event log ever holds it in plain text.
-`open_all` decrypts for someone who may see the company's identity. `shred` overwrites the key with
-NULL: the sealed bytes stay in the log and its hash chain still verifies, but they can no longer be
-read (crypto-shredding). Keys live in `person_keys`, outside the append-only log; database backups
+`keys_shown` gives the keys to decrypt with, for someone who may see the company's identity.
+`shred` overwrites the key with NULL: the sealed bytes stay in the log and its hash chain still
+verifies, but they can no longer be read (crypto-shredding). Keys live in `person_keys`, outside the append-only log; database backups
 hold them too, so backups must expire within the erasure period (docs/operations.md).
 """
 
@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.persons import SealedPersonalData
-from events.state import ContactPerson
+from events.state import ContactPerson, LeadState
 from services.persistence.tables import events, person_keys
 
 ERASED = "[erased]"
@@ -75,10 +75,12 @@ class PersonVault:
         ciphertext = AESGCM(key).encrypt(nonce, plain, person_id.bytes)
         return SealedPersonalData(nonce=_b64(nonce), ciphertext=_b64(ciphertext))
 
-    async def open_all(self, contacts: Iterable[ContactPerson]) -> list[ContactView]:
-        """The contacts with their data opened; erased ones (no key any more) show `[erased]`."""
-        contacts = list(contacts)
-        return contact_views(contacts, await self.keys(c.person_id for c in contacts))
+    async def keys_shown(self, state: LeadState, *, identity: bool) -> dict[UUID, bytes]:
+        """The keys to open the lead's contact persons with: none for those who may not see the
+        company's identity, and none of persons whose erasure is recorded."""
+        if not identity:
+            return {}
+        return await self.keys(c.person_id for c in state.contacts if c.erased_at is None)
 
     async def keys(self, person_ids: Iterable[UUID]) -> dict[UUID, bytes]:
         """The live keys of these persons (erased persons have none)."""

@@ -103,7 +103,7 @@ async def command_response(
     """The new state and events, the company's identity (and its contact persons) only for those who
     may see it."""
     identity = sees_identity(user, result.state)
-    keys = await persons.keys(c.person_id for c in result.state.contacts) if identity else {}
+    keys = await persons.keys_shown(result.state, identity=identity)
     public = CommandResponse.from_state_and_events(
         result.state, result.events, show_identity=identity, keys=keys
     )

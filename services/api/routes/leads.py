@@ -108,7 +108,7 @@ async def get_lead(
     identity = sees_identity(user, state)
     if access_to(user, state) < LeadAccess.READ:
         return LeadBriefPublic.from_state(state, show_identity=identity)
-    keys = await persons.keys(c.person_id for c in state.contacts) if identity else {}
+    keys = await persons.keys_shown(state, identity=identity)
     return LeadPublic.from_state(state, show_identity=identity, keys=keys)
 
 
@@ -121,7 +121,7 @@ async def get_lead_events(
     history = await _readable_history(user, reads, store, lead_id)
     state = _existing(state_from(history))
     identity = sees_identity(user, state)
-    keys = await persons.keys(c.person_id for c in state.contacts if not c.erased_at) if identity else {}
+    keys = await persons.keys_shown(state, identity=identity)
     return [as_disclosed(as_shown(event), show_identity=identity, keys=keys) for event in history]
 
 
@@ -143,8 +143,7 @@ async def get_lead_state_as_of(
     state = state_from(history, as_of=as_of, known_at=known_at)
     if state is None:
         raise LeadNotFoundError("the lead did not exist yet at that moment")
-    live = [c.person_id for c in current.contacts if not c.erased_at]
-    keys = await persons.keys(live) if identity else {}
+    keys = await persons.keys_shown(current, identity=identity)  # erased since as_of: still erased
     return LeadPublic.from_state(state, show_identity=identity, keys=keys)
 
 
