@@ -4,8 +4,9 @@
 before it goes into a command, so neither Temporal nor the event log ever holds it in plain text.
 `keys_shown` gives the keys to decrypt with, for someone who may see the company's identity.
 `shred` overwrites the key with NULL: the sealed bytes stay in the log and its hash chain still
-verifies, but they can no longer be read (crypto-shredding). Keys live in `person_keys`, outside the append-only log; database backups
-hold them too, so backups must expire within the erasure period (docs/operations.md).
+verifies, but they can no longer be read (crypto-shredding). Keys live in `person_keys`, outside the
+append-only log; database backups hold them too, so backups must expire within the erasure period
+(docs/operations.md).
 """
 
 import base64
