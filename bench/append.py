@@ -14,7 +14,6 @@ from typing import Any
 
 import aiosqlite
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.core import Result, Sizes
 from bench.databases import Database, database_for
@@ -39,28 +38,18 @@ async def run(kind: str, sizes: Sizes) -> list[Result]:
     async with database_for(kind, "append") as database:
         raw = await RawInserter.open(database)
         engine = create_engine(database.url)
-        # What-if (PostgreSQL): the same store on an engine without pool_pre_ping, whose check costs three
-        # round trips (BEGIN, ping, ROLLBACK) whenever a connection leaves the pool. Reported, not the figure.
-        unpinged = create_async_engine(database.url) if kind == "postgresql" else None
+        store = SqlEventStore(engine)
         try:
-            store = SqlEventStore(engine)
-            what_if = (
-                (SqlEventStore(unpinged), single_appends(sizes.append_single, seed=2)) if unpinged else None
-            )
-            await _timed_rounds(store, raw, single_appends(sizes.warmup), [0.0, 0.0, 0.0])
-            single = await _timed_rounds(
-                store, raw, single_appends(sizes.append_single, seed=1), [0.0, 0.0, 0.0], what_if
-            )
-            batched = await _timed_rounds(store, raw, batch_appends(sizes.append_batches), [0.0, 0.0, 0.0])
+            await _timed_rounds(store, raw, single_appends(sizes.warmup), [0.0, 0.0])
+            single = await _timed_rounds(store, raw, single_appends(sizes.append_single, seed=1), [0.0, 0.0])
+            batched = await _timed_rounds(store, raw, batch_appends(sizes.append_batches), [0.0, 0.0])
         finally:
+            await store.close()
             await engine.dispose()
-            if unpinged:
-                await unpinged.dispose()
             await raw.close()
     single_goal = SINGLE_GOAL if kind == "postgresql" else None
-    extra = {"store_without_pool_pre_ping_events_per_s": sizes.append_single / single[2]} if unpinged else {}
     return [
-        _result(f"append_single_{kind}", sizes.append_single, single, single_goal, extra),
+        _result(f"append_single_{kind}", sizes.append_single, single, single_goal),
         _result(f"append_batch10_{kind}", sizes.append_batches * 10, batched, None),
     ]
 
@@ -97,9 +86,8 @@ async def _timed_rounds(
     raw: "RawInserter",
     appends: Sequence[Append],
     seconds: list[float],
-    what_if: tuple[SqlEventStore, Sequence[Append]] | None = None,
 ) -> list[float]:
-    """Alternate store, raw inserts (and the what-if store) in rounds; adds their seconds to `seconds`."""
+    """Alternate store and raw inserts in rounds; adds their seconds to `seconds`."""
     size = max(len(appends) // ROUNDS, 1)
     for start in range(0, len(appends), size):
         chunk = appends[start : start + size]
@@ -109,8 +97,6 @@ async def _timed_rounds(
         per_append = len(rows) // len(chunk)
         groups = [rows[i : i + per_append] for i in range(0, len(rows), per_append)]
         seconds[1] += await _timed(raw.insert, [(group,) for group in groups])
-        if what_if:
-            seconds[2] += await _timed(what_if[0].append, what_if[1][start : start + size])
     return seconds
 
 
@@ -122,9 +108,7 @@ async def _timed(call: Callable[..., Awaitable[Any]], arguments: Sequence[tuple[
     return time.perf_counter() - started
 
 
-def _result(
-    name: str, events: int, seconds: list[float], goal: float | None, extra: dict[str, Any] | None = None
-) -> Result:
+def _result(name: str, events: int, seconds: list[float], goal: float | None) -> Result:
     store_rate, raw_rate = events / seconds[0], events / seconds[1]
     ratio = store_rate / raw_rate
     return Result(
@@ -134,7 +118,7 @@ def _result(
         baseline=raw_rate,
         goal=f"ratio >= {goal}" if goal else "none",
         met=ratio >= goal if goal else None,
-        details={"events": events, "store_seconds": seconds[0], "raw_seconds": seconds[1], **(extra or {})},
+        details={"events": events, "store_seconds": seconds[0], "raw_seconds": seconds[1]},
     )
 
 

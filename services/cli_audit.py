@@ -34,9 +34,11 @@ def _with_store(work: Callable[[SqlEventStore, Settings], Awaitable[_T]]) -> _T:
     async def run() -> _T:
         settings = Settings()
         engine = create_engine(settings.effective_database_url)
+        store = SqlEventStore(engine)
         try:
-            return await work(SqlEventStore(engine), settings)
+            return await work(store, settings)
         finally:
+            await store.close()
             await engine.dispose()
 
     return asyncio.run(run())

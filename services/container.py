@@ -27,6 +27,7 @@ class Container:
     registry: PartnerRegistry
 
     async def close(self) -> None:
+        await self.store.close()
         await self.engine.dispose()
 
 

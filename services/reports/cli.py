@@ -23,10 +23,12 @@ def report_command(
     async def work() -> ReportResult:
         settings = Settings()
         engine = create_engine(settings.effective_database_url)
+        store = SqlEventStore(engine)
         try:
-            publisher = ReportPublisherService(settings, SqlEventStore(engine), mail=mail)
+            publisher = ReportPublisherService(settings, store, mail=mail)
             return await publisher.publish(period, f"report-{period}-cli-{datetime.now(UTC):%Y%m%dT%H%M%S}")
         finally:
+            await store.close()
             await engine.dispose()
 
     try:

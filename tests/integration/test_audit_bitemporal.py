@@ -18,8 +18,10 @@ from tests.integration.audit_support import AuditApi, LeadWriter, at
 
 
 @pytest.fixture
-async def store(engine: AsyncEngine) -> SqlEventStore:
-    return SqlEventStore(engine)
+async def store(engine: AsyncEngine) -> AsyncIterator[SqlEventStore]:
+    store = SqlEventStore(engine)
+    yield store
+    await store.close()
 
 
 async def _corrected_lead(store: SqlEventStore) -> tuple[LeadWriter, datetime]:

@@ -1,6 +1,7 @@
 """The event store's contract, one suite run against SQLite and PostgreSQL alike (DESIGN §4)."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
@@ -48,8 +49,10 @@ def new_event(text: str = "a note", event_type: str = "NoteAdded") -> NewEvent:
 
 
 @pytest.fixture
-def store(engine: AsyncEngine) -> SqlEventStore:
-    return SqlEventStore(engine)
+async def store(engine: AsyncEngine) -> AsyncIterator[SqlEventStore]:
+    store = SqlEventStore(engine)
+    yield store
+    await store.close()
 
 
 async def tamper(engine: AsyncEngine, statement: Executable) -> None:
@@ -383,5 +386,30 @@ async def test_application_role_can_append_read_and_verify(database_url: str) ->
         async with app_engine.connect() as connection:
             role: Any = await connection.scalar(text("SELECT current_user"))
         assert role == "groeiruimte_app"
+        await store.close()
     finally:
         await app_engine.dispose()
+
+
+@postgres_only
+async def test_append_survives_its_connection_being_cut(store: SqlEventStore, engine: AsyncEngine) -> None:
+    """The connection the store keeps for appends dies (a restart, a failover): the append still lands
+    once, through the pool, and the next one reconnects."""
+    stream = new_stream()
+    first = await store.append(stream, 0, [new_event()])  # the careful way: the store learns the head
+    first += await store.append(stream, 1, [new_event()])  # on the kept connection
+    async with engine.connect() as connection:
+        cut: Any = await connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    assert cut >= 1  # at least the store's own connection
+
+    second = await store.append(stream, 2, [new_event()])
+    third = await store.append(stream, 3, [new_event(), new_event()])
+
+    assert await store.load_stream(stream) == first + second + third
+    assert [event.stream_version for event in first + second + third] == [1, 2, 3, 4, 5]
+    assert (await store.verify_chain()).ok

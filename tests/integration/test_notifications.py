@@ -94,6 +94,7 @@ async def deliverer(
     async with httpx.AsyncClient() as http:
         mailer, hooks = SmtpMailer(settings), WebhookSender(settings, http)
         yield Deliverer(settings, engine, store, registry, mailer, hooks), store
+    await store.close()
 
 
 async def _lead_with_request(store: SqlEventStore, *, disclosed: bool) -> tuple[uuid.UUID, uuid.UUID]:

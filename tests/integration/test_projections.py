@@ -1,6 +1,7 @@
 """Read models built by the projector from the real event log, on SQLite and PostgreSQL alike."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -95,8 +96,10 @@ class Lead:
 
 
 @pytest.fixture
-def store(engine: AsyncEngine) -> SqlEventStore:
-    return SqlEventStore(engine)
+async def store(engine: AsyncEngine) -> AsyncIterator[SqlEventStore]:
+    store = SqlEventStore(engine)
+    yield store
+    await store.close()
 
 
 async def project(engine: AsyncEngine) -> None:
