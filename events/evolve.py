@@ -18,6 +18,7 @@ from events.state import (
     Outcome,
     PartnerRequest,
     Stage,
+    replaced,
 )
 
 # Events the workflow records by itself: they are not activity on the case (stale-lead nudges count
@@ -62,22 +63,23 @@ def evolve(state: LeadState | None, event: ev.DomainEvent, occurred_at: datetime
     if type(event) not in SYSTEM_EVENTS:
         # A back-dated step (a meeting recorded later) does not make the case look stale.
         changes["last_activity_at"] = max(state.last_activity_at, occurred_at)
-    return state.model_copy(update={**changes, "version": state.version + 1})
+    changes["version"] = state.version + 1
+    return replaced(state, changes)
 
 
 def _replace_demand(state: LeadState, demand_id: UUID, **changes: Any) -> list[DemandState]:
-    return [d.model_copy(update=changes) if d.demand_id == demand_id else d for d in state.demands]
+    return [replaced(d, changes) if d.demand_id == demand_id else d for d in state.demands]
 
 
 def _replace_request(state: LeadState, request_id: UUID, **changes: Any) -> list[PartnerRequest]:
-    return [r.model_copy(update=changes) if r.request_id == request_id else r for r in state.partner_requests]
+    return [replaced(r, changes) if r.request_id == request_id else r for r in state.partner_requests]
 
 
 @_on(ev.LeadDetailsAmended)
 def _amended(state: LeadState, event: ev.LeadDetailsAmended, at: datetime) -> dict[str, Any]:
     # Only the fields given change; a null in an amendment means "not given".
     changes = {name: getattr(event.changes, name) for name in event.changes.model_dump(exclude_none=True)}
-    return {"details": state.details.model_copy(update=changes)}
+    return {"details": replaced(state.details, changes)}
 
 
 @_on(ev.DemandArticulated)
@@ -162,7 +164,7 @@ def _decision(state: LeadState, event: ev.CompanyDecisionRecorded, at: datetime)
 
 @_on(ev.CompanyStageChanged)
 def _company_stage(state: LeadState, event: ev.CompanyStageChanged, at: datetime) -> dict[str, Any]:
-    changes: dict[str, Any] = {"details": state.details.model_copy(update={"company_stage": event.to_stage})}
+    changes: dict[str, Any] = {"details": replaced(state.details, {"company_stage": event.to_stage})}
     if event.to_stage is CompanyStage.SCALE_UP and state.became_scale_up_at is None:
         changes["became_scale_up_at"] = at
     return changes
@@ -239,7 +241,6 @@ def _contact_added(state: LeadState, event: ev.ContactPersonAdded, at: datetime)
 @_on(ev.PersonalDataErased)
 def _erased(state: LeadState, event: ev.PersonalDataErased, at: datetime) -> dict[str, Any]:
     contacts = [
-        c.model_copy(update={"erased_at": at}) if c.person_id == event.person_id else c
-        for c in state.contacts
+        replaced(c, {"erased_at": at}) if c.person_id == event.person_id else c for c in state.contacts
     ]
     return {"contacts": contacts}

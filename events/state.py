@@ -1,8 +1,9 @@
 """The lead's state as its events have made it; built only by `events.evolve`."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,6 +12,25 @@ from events.demands import DemandSpec, DemandStatus
 from events.details import LeadDetails
 from events.persons import SealedPersonalData
 from events.reference import OutcomeCode, Province, Region
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def replaced(model: _Model, changes: Mapping[str, Any]) -> _Model:
+    """`model.model_copy(update=changes)`, without pydantic's generic copying of a model's inner parts.
+
+    The same result (a shallow copy with these fields changed, not validated), at a third of the cost:
+    `evolve` makes one for every event it folds. For models with neither extra fields nor private
+    attributes, which the state's models are; any other model takes `model_copy`.
+    """
+    if model.__pydantic_extra__ is not None or model.__pydantic_private__ is not None:
+        return model.model_copy(update=changes)
+    copied = object.__new__(type(model))
+    object.__setattr__(copied, "__dict__", {**model.__dict__, **changes})
+    object.__setattr__(copied, "__pydantic_fields_set__", model.__pydantic_fields_set__.union(changes))
+    object.__setattr__(copied, "__pydantic_extra__", None)
+    object.__setattr__(copied, "__pydantic_private__", None)
+    return copied
 
 
 class Stage(StrEnum):

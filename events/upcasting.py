@@ -1,5 +1,6 @@
 """Pure upcasters: stored event data of an older schema version lifted to the current one on read."""
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,3 +29,11 @@ def to_domain_event(event_type: str, schema_version: int, data: dict[str, Any]) 
     """Parse stored event data into its current domain event class."""
     current, _ = upcast(event_type, schema_version, data)
     return EVENT_TYPES[event_type].model_validate(current)
+
+
+def domain_event_from_json(event_type: str, schema_version: int, data: str | bytes) -> DomainEvent:
+    """`to_domain_event` of stored data still in its JSON text: parsed and validated in one step when no
+    upcaster applies (half the cost of decoding the JSON first), through the upcasters otherwise."""
+    if (event_type, schema_version) in UPCASTERS:
+        return to_domain_event(event_type, schema_version, json.loads(data))
+    return EVENT_TYPES[event_type].model_validate_json(data)

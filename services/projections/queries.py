@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Text, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.reference import REALISED_OUTCOMES, OutcomeCode, Region
@@ -59,10 +59,10 @@ class PartnerRequestRow(BaseModel):
 
 async def get_lead_state(engine: AsyncEngine, lead_id: UUID | str) -> LeadState | None:
     """The lead's current state as the read model holds it; None when it is unknown."""
-    statement = select(lead_summaries.c.state).where(lead_summaries.c.lead_id == str(lead_id))
+    statement = select(lead_summaries.c.state.cast(Text)).where(lead_summaries.c.lead_id == str(lead_id))
     async with engine.connect() as connection:
         state = (await connection.execute(statement)).scalar_one_or_none()
-    return None if state is None else LeadState.model_validate(state)
+    return None if state is None else LeadState.model_validate_json(state)
 
 
 async def pipeline(engine: AsyncEngine) -> dict[str, int]:

@@ -14,7 +14,7 @@ def _value(member: StrEnum | None) -> str | None:
 
 
 def summary_row(state: LeadState, investment_confirmed_at: datetime | None, position: int) -> dict[str, Any]:
-    """The lead_summaries row of a lead: denormalised columns plus the full state as JSON."""
+    """The lead_summaries row of a lead: denormalised columns plus the full state as JSON text."""
     details, outcome = state.details, state.outcome
     return {
         "lead_id": str(state.lead_id),
@@ -44,7 +44,7 @@ def summary_row(state: LeadState, investment_confirmed_at: datetime | None, posi
         "last_event_at": state.last_activity_at,
         "version": state.version,
         "position": position,
-        "state": state.model_dump(mode="json"),
+        "state": state.model_dump_json(),
     }
 
 

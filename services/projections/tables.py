@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 from services.persistence.tables import metadata
-from services.persistence.types import UtcDateTime
+from services.persistence.types import JsonDocument, UtcDateTime
 
 CHECKPOINT_NAME = "lead_read_models"
 
@@ -56,7 +56,7 @@ lead_summaries = Table(
     Column("last_event_at", UtcDateTime(), nullable=False),
     Column("version", Integer(), nullable=False),
     Column("position", BigInteger(), nullable=False),
-    Column("state", JSON(), nullable=False),
+    Column("state", JsonDocument(), nullable=False),
     # The list's filters, each in the list's order (migration 0008_read_indexes).
     Index("ix_lead_summaries_signalled", text("signalled_at DESC"), "lead_id"),
     Index("ix_lead_summaries_stage_signalled", "stage", text("signalled_at DESC"), "lead_id"),

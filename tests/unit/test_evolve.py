@@ -5,6 +5,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, PrivateAttr
 
 from events import model as ev
 from events.demands import DemandStatus, FinancingInstrument, FinancingSpec
@@ -14,7 +15,8 @@ from events.lead import fold
 from events.model import EVENT_TYPES
 from events.persons import SealedPersonalData
 from events.reference import CompanyStage, OutcomeCode, Province, Region
-from events.upcasting import to_domain_event, upcast
+from events.state import replaced
+from events.upcasting import UPCASTERS, domain_event_from_json, to_domain_event, upcast
 from tests.unit.given_when_then import (
     BUILDERS,
     DEMAND_ID,
@@ -210,3 +212,58 @@ def test_upcast_does_not_change_the_stored_data() -> None:
     upcast("Memo", 1, stored, REGISTRY)
 
     assert stored == {"text": "hallo"}
+
+
+@pytest.mark.parametrize("stage", list(BUILDERS))
+def test_an_event_parsed_from_its_stored_json_text_equals_the_decoded_one(stage: str) -> None:
+    for event in BUILDERS[stage]():
+        stored = json.dumps(event.to_data())
+
+        parsed = domain_event_from_json(event.type, event.schema_version, stored)
+
+        assert parsed == to_domain_event(event.type, event.schema_version, json.loads(stored)) == event
+
+
+def test_an_event_parsed_from_json_text_goes_through_its_upcasters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(UPCASTERS, ("NoteAdded", 1), lambda data: {**data, "text": data["text"].upper()})
+    stored = json.dumps({"note_id": str(NEW_ID), "text": "met at the fair"})
+
+    parsed = domain_event_from_json("NoteAdded", 1, stored)
+
+    assert isinstance(parsed, ev.NoteAdded) and parsed.text == "MET AT THE FAIR"
+
+
+# --- replaced: evolve's copy of a state ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", list(BUILDERS))
+def test_replaced_is_model_copy_with_an_update(stage: str) -> None:
+    state = given(*BUILDERS[stage]())
+    assert state is not None
+    before = state.model_dump()
+    changes = {
+        "version": state.version + 1,
+        "notes": [*state.notes],
+        "hold_reason": "waiting for a grid slot",
+    }
+
+    copied, expected = replaced(state, changes), state.model_copy(update=changes)
+
+    assert copied == expected
+    assert copied.__pydantic_fields_set__ == expected.__pydantic_fields_set__
+    assert copied.model_dump(exclude_unset=True) == expected.model_dump(exclude_unset=True)
+    assert copied.model_dump_json() == expected.model_dump_json()
+    assert state.model_dump() == before  # the original is untouched
+
+
+def test_replaced_keeps_a_models_private_attributes_like_model_copy() -> None:
+    class WithPrivate(BaseModel):
+        value: int
+        _seen: list[int] = PrivateAttr(default_factory=list)
+
+    model = WithPrivate(value=1)
+    model._seen.append(7)
+
+    copied = replaced(model, {"value": 2})
+
+    assert copied.value == 2 and copied._seen == [7]

@@ -27,7 +27,7 @@ from services.api.deps import ContainerDep, CurrentUser, EventStoreDep, PersonVa
 from services.api.schemas import CommandResponse, LeadBriefPublic, LeadCreate, LeadPage, LeadPublic
 from services.audit.read_logging import ReadLogDep
 from services.disclosure import as_disclosed
-from services.lead_reads import HistoryEvent, as_shown, load_history, state_from
+from services.lead_reads import HistoryEvent, as_shown, load_history, replayed_lead, state_from
 from services.projections.queries import LeadSummaryRow, list_leads
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
@@ -137,10 +137,9 @@ async def get_lead_state_as_of(
 ) -> LeadPublic:
     """The state as the case stood at `as_of` (business time), as known at `known_at` (record time).
     Erased contact persons show `[erased]` at every moment: erasure cannot be undone by going back."""
-    history = await _readable_history(user, reads, store, lead_id)
-    current = _existing(state_from(history))
+    current = await readable_lead(user, reads, store, lead_id, LeadAccess.READ)
     identity = sees_identity(user, current)
-    state = state_from(history, as_of=as_of, known_at=known_at)
+    state = await replayed_lead(store, lead_id, as_of=as_of, known_at=known_at)
     if state is None:
         raise LeadNotFoundError("the lead did not exist yet at that moment")
     keys = await persons.keys_shown(current, identity=identity)  # erased since as_of: still erased
