@@ -1,6 +1,6 @@
 """evolve(state, event, occurred_at) -> state: how each event changes a lead. Pure."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -48,23 +48,55 @@ def _on(event_class: type[_E]) -> Callable[[Callable[[LeadState, _E, datetime], 
 def evolve(state: LeadState | None, event: ev.DomainEvent, occurred_at: datetime) -> LeadState:
     """The lead's state after `event`; the first event must be LeadSignalled."""
     if isinstance(event, ev.LeadSignalled):
-        return LeadState(
-            lead_id=event.lead_id,
-            code_name=event.code_name,
-            version=1,
-            stage=Stage.SIGNALLED,
-            details=event.details,
-            signalled_at=occurred_at,
-            last_activity_at=occurred_at,
-        )
+        return _signalled(event, occurred_at)
     if state is None:
         raise ValueError(f"{event.type} cannot start a lead's history")
+    return replaced(state, _changes(state, event, occurred_at))
+
+
+def evolve_all(
+    state: LeadState | None, history: Iterable[tuple[ev.DomainEvent, datetime]]
+) -> LeadState | None:
+    """The state after evolving by each event in turn: the same state as `evolve` event by event.
+
+    One copy for the whole run instead of one per event: the copy (a draft no one else sees until it is
+    returned) takes each event's changes in place. Handlers never keep the state they are given, only
+    values read from it, so nothing shared is changed; `state` itself is left as it was.
+    """
+    draft: LeadState | None = None
+    for event, occurred_at in history:
+        if isinstance(event, ev.LeadSignalled):
+            draft = _signalled(event, occurred_at)
+            continue
+        if draft is None:
+            if state is None:
+                raise ValueError(f"{event.type} cannot start a lead's history")
+            draft = replaced(state, {})
+        changes = _changes(draft, event, occurred_at)
+        draft.__dict__.update(changes)
+        draft.__pydantic_fields_set__.update(changes)
+    return state if draft is None else draft
+
+
+def _signalled(event: ev.LeadSignalled, occurred_at: datetime) -> LeadState:
+    return LeadState(
+        lead_id=event.lead_id,
+        code_name=event.code_name,
+        version=1,
+        stage=Stage.SIGNALLED,
+        details=event.details,
+        signalled_at=occurred_at,
+        last_activity_at=occurred_at,
+    )
+
+
+def _changes(state: LeadState, event: ev.DomainEvent, occurred_at: datetime) -> dict[str, Any]:
     changes = _HANDLERS[type(event)](state, event, occurred_at)
     if type(event) not in SYSTEM_EVENTS:
         # A back-dated step (a meeting recorded later) does not make the case look stale.
         changes["last_activity_at"] = max(state.last_activity_at, occurred_at)
     changes["version"] = state.version + 1
-    return replaced(state, changes)
+    return changes
 
 
 def _replace_demand(state: LeadState, demand_id: UUID, **changes: Any) -> list[DemandState]:

@@ -3,13 +3,12 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from events.evolve import evolve
+from events.evolve import evolve_all
 from events.model import DomainEvent
 from events.state import LeadState
 
 
 def fold(history: Iterable[tuple[DomainEvent, datetime]], state: LeadState | None = None) -> LeadState | None:
-    """Replay events in order onto `state` (from nothing by default); None when there is nothing."""
-    for event, occurred_at in history:
-        state = evolve(state, event, occurred_at)
-    return state
+    """Replay events in order onto `state` (from nothing by default); None when there is nothing.
+    `state` itself is not changed."""
+    return evolve_all(state, history)

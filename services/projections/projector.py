@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
-from events.evolve import evolve
+from events.lead import fold
 from events.model import InvestmentConfirmed
 from events.state import LeadState
 from events.upcasting import domain_event_from_json
@@ -266,13 +266,10 @@ def _chunks(values: list[str], size: int = IN_LIST_SIZE) -> list[list[str]]:
 
 
 def _fold(projection: LeadProjection | None, rows: list[LoggedEvent]) -> LeadProjection:
-    state = projection.state if projection else None
-    confirmed_at = projection.investment_confirmed_at if projection else None
-    for row in rows:
-        event = domain_event_from_json(row.type, row.schema_version, row.data)
-        state = evolve(state, event, row.occurred_at)
-        if isinstance(event, InvestmentConfirmed):
-            confirmed_at = row.occurred_at
+    history = [(domain_event_from_json(r.type, r.schema_version, r.data), r.occurred_at) for r in rows]
+    state = fold(history, projection.state if projection else None)
+    confirmed = [at for event, at in history if isinstance(event, InvestmentConfirmed)]
+    confirmed_at = confirmed[-1] if confirmed else projection.investment_confirmed_at if projection else None
     assert state is not None  # rows is never empty
     return LeadProjection(state, confirmed_at, rows[-1].position)
 

@@ -267,3 +267,20 @@ def test_replaced_keeps_a_models_private_attributes_like_model_copy() -> None:
     copied = replaced(model, {"value": 2})
 
     assert copied.value == 2 and copied._seen == [7]
+
+
+@pytest.mark.parametrize("stage", list(BUILDERS))
+def test_folding_onto_a_state_leaves_that_state_as_it_was(stage: str) -> None:
+    events = [(event, occurred_at(i)) for i, event in enumerate(BUILDERS[stage]())]
+    start = fold(events[:1])
+    assert start is not None
+    before = (start.model_dump(), set(start.__pydantic_fields_set__))
+
+    folded = fold(events[1:], start)
+
+    assert (start.model_dump(), start.__pydantic_fields_set__) == before
+    one_by_one = start
+    for event, at in events[1:]:
+        one_by_one = evolve(one_by_one, event, at)
+    assert folded == one_by_one
+    assert folded is not None and folded.__pydantic_fields_set__ == one_by_one.__pydantic_fields_set__
