@@ -29,8 +29,10 @@ from services.projections.rows import demand_rows, partner_request_rows, summary
 from services.projections.tables import (
     CHECKPOINT_NAME,
     READ_MODEL_TABLES,
+    SNAPSHOT_EVERY,
     demand_summaries,
     lead_domains,
+    lead_snapshots,
     lead_summaries,
     partner_requests,
     projection_checkpoints,
@@ -54,6 +56,7 @@ class LeadProjection:
     state: LeadState
     investment_confirmed_at: datetime | None
     position: int
+    occurred_until: datetime | None  # the latest business time among the lead's events
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ class LoggedEvent:
     schema_version: int
     data: str
     occurred_at: datetime
+    recorded_at: datetime
 
 
 class Projector:
@@ -133,17 +137,20 @@ class Projector:
             checkpoint = await _lock_checkpoint(connection)
             self._cache.continue_from(checkpoint)
             folded: dict[str, LeadProjection] = {}
+            snapshots: list[dict[str, Any]] = []
             position, applied = checkpoint, 0
             # Bounded by events and by leads held: a log of many short histories must not fill memory.
             while applied < limit and len(folded) < BATCH_LEADS:
                 rows = await _read_events(connection, position, min(READ_PAGE_SIZE, limit - applied))
                 if not rows:
                     break
-                await _fold_page(connection, rows, folded, self._cache)
+                await _fold_page(connection, rows, folded, self._cache, snapshots)
                 position, applied = rows[-1].position, applied + len(rows)
             if not applied:
                 return 0
             await _write(connection, list(folded.values()))
+            if snapshots:
+                await connection.execute(_upsert(connection, lead_snapshots), snapshots)
             await _set_checkpoint(connection, position)
         # Only what was committed enters the cache: a failed batch leaves it as it was.
         self._cache.committed(folded.values(), position)
@@ -221,7 +228,7 @@ async def _set_checkpoint(connection: AsyncConnection, position: int) -> None:
 async def _read_events(connection: AsyncConnection, after: int, limit: int) -> list[LoggedEvent]:
     columns = (events.c.position, events.c.stream_id, events.c.type, events.c.schema_version)
     statement = (
-        select(*columns, events.c.data.cast(Text), events.c.occurred_at)
+        select(*columns, events.c.data.cast(Text), events.c.occurred_at, events.c.recorded_at)
         .where(events.c.position > after)
         .order_by(events.c.position)
         .limit(limit)
@@ -234,8 +241,10 @@ async def _fold_page(
     rows: Sequence[LoggedEvent],
     folded: dict[str, LeadProjection],
     cache: _ProjectionCache,
+    snapshots: list[dict[str, Any]],
 ) -> None:
-    """Fold a page of events into `folded`, starting each lead from this batch, the cache or the table."""
+    """Fold a page of events into `folded`, starting each lead from this batch, the cache or the table;
+    the snapshots passed on the way go to `snapshots`."""
     by_lead: dict[str, list[LoggedEvent]] = {}
     for row in rows:
         if row.stream_id.startswith(LEAD_STREAM_PREFIX):
@@ -243,20 +252,21 @@ async def _fold_page(
     current = {lead_id: folded.get(lead_id) or cache.get(lead_id) for lead_id in by_lead}
     current.update(await _load(connection, [lead_id for lead_id, known in current.items() if known is None]))
     for lead_id, lead_rows in by_lead.items():
-        projection = _fold(current.get(lead_id), lead_rows)
+        projection = _fold(current.get(lead_id), lead_rows, snapshots)
         folded[str(projection.state.lead_id)] = projection
 
 
 async def _load(connection: AsyncConnection, lead_ids: list[str]) -> dict[str, LeadProjection]:
     """The read model's current projection of each of these leads that it already holds."""
     table = lead_summaries
-    state = table.c.state.cast(Text)
-    statement = select(table.c.lead_id, state, table.c.investment_confirmed_at, table.c.position)
+    c = table.c
+    statement = select(c.lead_id, c.state.cast(Text), c.investment_confirmed_at, c.position, c.occurred_until)
     loaded: dict[str, LeadProjection] = {}
     for chunk in _chunks(lead_ids):
         result = await connection.execute(statement.where(table.c.lead_id.in_(chunk)))
-        for lead_id, document, confirmed_at, position in result:
-            loaded[lead_id] = LeadProjection(LeadState.model_validate_json(document), confirmed_at, position)
+        for lead_id, document, confirmed_at, position, occurred_until in result:
+            state = LeadState.model_validate_json(document)
+            loaded[lead_id] = LeadProjection(state, confirmed_at, position, occurred_until)
     return loaded
 
 
@@ -265,20 +275,49 @@ def _chunks(values: list[str], size: int = IN_LIST_SIZE) -> list[list[str]]:
     return [values[start : start + size] for start in range(0, len(values), size)]
 
 
-def _fold(projection: LeadProjection | None, rows: list[LoggedEvent]) -> LeadProjection:
+def _fold(
+    projection: LeadProjection | None, rows: list[LoggedEvent], snapshots: list[dict[str, Any]]
+) -> LeadProjection:
+    """The lead after `rows`; the state after every SNAPSHOT_EVERY-th event goes to `snapshots`."""
     history = [(domain_event_from_json(r.type, r.schema_version, r.data), r.occurred_at) for r in rows]
-    state = fold(history, projection.state if projection else None)
+    state = projection.state if projection else None
+    occurred_until = projection.occurred_until if projection else None
+    version = state.version if state else 0
+    start = 0
+    for end in [*range(SNAPSHOT_EVERY - version % SNAPSHOT_EVERY, len(rows), SNAPSHOT_EVERY), len(rows)]:
+        if end == start:
+            continue
+        state = fold(history[start:end], state)
+        latest = max(at for _, at in history[start:end])
+        occurred_until = latest if occurred_until is None else max(occurred_until, latest)
+        if state is not None and state.version % SNAPSHOT_EVERY == 0:
+            snapshots.append(_snapshot_row(state, rows[end - 1], occurred_until))
+        start = end
     confirmed = [at for event, at in history if isinstance(event, InvestmentConfirmed)]
     confirmed_at = confirmed[-1] if confirmed else projection.investment_confirmed_at if projection else None
-    assert state is not None  # rows is never empty
-    return LeadProjection(state, confirmed_at, rows[-1].position)
+    assert state is not None and occurred_until is not None  # rows is never empty
+    return LeadProjection(state, confirmed_at, rows[-1].position, occurred_until)
+
+
+def _snapshot_row(state: LeadState, last: LoggedEvent, occurred_until: datetime) -> dict[str, Any]:
+    return {
+        "lead_id": str(state.lead_id),
+        "stream_version": state.version,
+        "position": last.position,
+        "occurred_until": occurred_until,
+        "recorded_at": last.recorded_at,
+        "state": state.model_dump_json(),
+    }
 
 
 async def _write(connection: AsyncConnection, projections: list[LeadProjection]) -> None:
     if not projections:
         return
     lead_ids = [str(p.state.lead_id) for p in projections]
-    summaries = [summary_row(p.state, p.investment_confirmed_at, p.position) for p in projections]
+    summaries = [
+        summary_row(p.state, p.investment_confirmed_at, p.position) | {"occurred_until": p.occurred_until}
+        for p in projections
+    ]
     await connection.execute(_upsert(connection, lead_summaries), summaries)
     for chunk in _chunks(lead_ids):
         await connection.execute(delete(lead_domains).where(lead_domains.c.lead_id.in_(chunk)))
