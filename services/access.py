@@ -11,11 +11,13 @@ Identity (the company's name, KvK number and website) is a separate question, `s
 organisation, the coordinator, auditors and organisations it was disclosed to — not the case team as such.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from typing import TypeVar
 
 from events.errors import LeadNotFoundError
-from events.state import LeadState
+from events.state import ContactPerson, LeadState
 from services.auth import Principal, Role
 from services.projections.lead_list import LeadScope
 
@@ -91,16 +93,38 @@ def lead_access(principal: Principal, owner_org: str, case_team: Collection[str]
     return max((levels.get(role, LeadAccess.NONE) for role in principal.roles), default=LeadAccess.NONE)
 
 
-def access_to(principal: Principal, state: LeadState) -> LeadAccess:
-    return lead_access(principal, state.details.owner_org, state.case_team)
+@dataclass(frozen=True)
+class LeadParties:
+    """All that access and identity decisions read of a lead: its owner, case team, the organisations
+    its identity is disclosed to, and its contact persons. Read without the whole state where it can be."""
+
+    owner_org: str
+    case_team: Sequence[str]
+    disclosed_to: Sequence[str]
+    contacts: Sequence[ContactPerson]
+
+    @classmethod
+    def of(cls, state: LeadState) -> "LeadParties":
+        return cls(state.details.owner_org, state.case_team, state.disclosed_to, state.contacts)
 
 
-def sees_identity(principal: Principal, state: LeadState) -> bool:
+Lead = TypeVar("Lead", LeadState, LeadParties)
+
+
+def _owner(lead: LeadState | LeadParties) -> str:
+    return lead.details.owner_org if isinstance(lead, LeadState) else lead.owner_org
+
+
+def access_to(principal: Principal, lead: LeadState | LeadParties) -> LeadAccess:
+    return lead_access(principal, _owner(lead), lead.case_team)
+
+
+def sees_identity(principal: Principal, lead: LeadState | LeadParties) -> bool:
     """Who sees the company's name, KvK number and website: owner, coordinator, auditors, disclosed-to."""
     if principal.roles & {Role.COORDINATOR, Role.AUDITOR}:
         return True
-    owner = Role.TASKFORCE in principal.roles and principal.org == state.details.owner_org
-    return owner or principal.org in state.disclosed_to
+    owner = Role.TASKFORCE in principal.roles and principal.org == _owner(lead)
+    return owner or principal.org in lead.disclosed_to
 
 
 def require(principal: Principal, capability: Capability) -> None:
@@ -113,7 +137,7 @@ def require_role(principal: Principal, allowed: frozenset[Role], action: str) ->
         raise ForbiddenError(f"your role may not {action}")
 
 
-def require_lead(principal: Principal, state: LeadState | None, needed: LeadAccess) -> LeadState:
+def require_lead(principal: Principal, state: Lead | None, needed: LeadAccess) -> Lead:
     """The lead, when the caller has at least `needed` access; 404 for unknown or hidden, else 403."""
     access = LeadAccess.NONE if state is None else access_to(principal, state)
     if state is None or access is LeadAccess.NONE:

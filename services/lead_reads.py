@@ -14,9 +14,10 @@ from sqlalchemy import Text, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.lead import fold
-from events.state import LeadState
+from events.state import ContactPerson, LeadState
 from events.store import EventStore, StoredEvent
 from events.upcasting import domain_event_from_json, upcast
+from services.access import LeadParties
 from services.persistence.event_store import SqlEventStore
 from services.persistence.tables import events
 from services.projections.tables import lead_snapshots, lead_summaries
@@ -128,6 +129,24 @@ async def replayed_lead(
         rows = [row for row in rows if row.occurred_at <= as_of]
     history = ((domain_event_from_json(kind, schema, data), at) for kind, schema, data, at in rows)
     return fold(history, state)
+
+
+async def lead_parties(store: EventStore, lead_id: UUID) -> LeadParties | None:
+    """The lead's owner, case team, disclosures and contact persons: from the read model's columns when
+    it holds the stream's last event (without validating the whole state), otherwise from its state."""
+    if isinstance(store, SqlEventStore):
+        s = lead_summaries.c
+        stream = events.c.stream_id == workflow_id_for(lead_id)
+        last = select(func.max(events.c.stream_version)).where(stream).scalar_subquery()
+        parts = (s.state["case_team"], s.state["disclosed_to"], s.state["contacts"])
+        statement = select(s.owner_org, *parts).where(s.lead_id == str(lead_id), s.version == last)
+        async with store.engine.connect() as connection:
+            row = (await connection.execute(statement)).first()
+        if row is not None:
+            contacts = [ContactPerson.model_validate(contact) for contact in row[3]]
+            return LeadParties(row[0], row[1], row[2], contacts)
+    state = await load_lead(store, lead_id)
+    return None if state is None else LeadParties.of(state)
 
 
 async def projected_lead(engine: AsyncEngine, lead_id: UUID) -> LeadState | None:

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.persons import SealedPersonalData
 from events.state import ContactPerson, LeadState
+from services.access import LeadParties
 from services.persistence.tables import events, person_keys
 
 ERASED = "[erased]"
@@ -76,7 +77,7 @@ class PersonVault:
         ciphertext = AESGCM(key).encrypt(nonce, plain, person_id.bytes)
         return SealedPersonalData(nonce=_b64(nonce), ciphertext=_b64(ciphertext))
 
-    async def keys_shown(self, state: LeadState, *, identity: bool) -> dict[UUID, bytes]:
+    async def keys_shown(self, state: LeadState | LeadParties, *, identity: bool) -> dict[UUID, bytes]:
         """The keys to open the lead's contact persons with: none for those who may not see the
         company's identity, and none of persons whose erasure is recorded."""
         if not identity:

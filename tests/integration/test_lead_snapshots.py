@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events import commands as cmd
 from events import model as ev
 from events.demands import SpaceSpec
+from events.persons import SealedPersonalData
 from events.store import EventMetadata, NewEvent
-from services.lead_reads import load_history, replayed_lead, state_from
+from services.access import LeadParties
+from services.lead_reads import lead_parties, load_history, replayed_lead, state_from
 from services.persistence.event_store import SqlEventStore
 from services.projections.projector import Projector
 from services.projections.tables import SNAPSHOT_EVERY, lead_snapshots
@@ -129,3 +131,31 @@ async def test_a_replay_starts_from_the_latest_snapshot_that_holds(
     assert now is not None and now.code_name.startswith("Gemerkt ")  # from the snapshot at 500
     # Notes dated a year ahead are among its events, so as of a month in it does not hold: folded again.
     assert before_the_late_notes is not None and not before_the_late_notes.code_name.startswith("Gemerkt")
+
+
+async def test_the_parties_read_from_the_read_model_are_those_of_the_state(
+    store: SqlEventStore, engine: AsyncEngine
+) -> None:
+    lead = await LeadWriter(store).signal("2026-01-05T09:00:00Z")
+    sealed = SealedPersonalData(nonce="AAAAAAAAAAAAAAAA", ciphertext="c2VhbGVk")
+    first, second = uuid.uuid4(), uuid.uuid4()
+    for command in (
+        cmd.AddCaseTeamMember(org="oost-nl"),
+        cmd.DiscloseIdentity(to_org="tennet", reason="grid connection study"),
+        cmd.AddContactPerson(person_id=first, sealed=sealed),
+        cmd.AddContactPerson(person_id=second, sealed=sealed),
+        cmd.ErasePerson(person_id=first, reason="asked to be forgotten"),
+    ):
+        await lead.do(command, "2026-01-06T09:00:00Z")
+    state = await replayed_lead(store, lead.lead_id, as_of=None, known_at=None)
+    assert state is not None
+    unprojected = await lead_parties(store, lead.lead_id)  # the read model does not hold it yet
+
+    await _project(engine, batch_size=500)
+    projected = await lead_parties(store, lead.lead_id)
+
+    assert projected == unprojected == LeadParties.of(state)
+    assert projected is not None and projected.case_team == ["oost-nl"]
+    assert projected.disclosed_to == ["tennet"]
+    erased = [(c.person_id, c.erased_at is not None) for c in projected.contacts]
+    assert erased == [(first, True), (second, False)]

@@ -27,7 +27,7 @@ from services.api.deps import ContainerDep, CurrentUser, EventStoreDep, PersonVa
 from services.api.schemas import CommandResponse, LeadBriefPublic, LeadCreate, LeadPage, LeadPublic
 from services.audit.read_logging import ReadLogDep
 from services.disclosure import as_disclosed
-from services.lead_reads import HistoryEvent, as_shown, load_history, replayed_lead, state_from
+from services.lead_reads import HistoryEvent, as_shown, lead_parties, load_history, replayed_lead, state_from
 from services.projections.queries import LeadSummaryRow, list_leads
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
@@ -137,7 +137,9 @@ async def get_lead_state_as_of(
 ) -> LeadPublic:
     """The state as the case stood at `as_of` (business time), as known at `known_at` (record time).
     Erased contact persons show `[erased]` at every moment: erasure cannot be undone by going back."""
-    current = await readable_lead(user, reads, store, lead_id, LeadAccess.READ)
+    require_lead_reading_role(user)
+    reads.record(lead_id)
+    current = require_lead(user, await lead_parties(store, lead_id), LeadAccess.READ)
     identity = sees_identity(user, current)
     state = await replayed_lead(store, lead_id, as_of=as_of, known_at=known_at)
     if state is None:
