@@ -1,11 +1,12 @@
 """The composition root: the one place concrete adapters are wired together."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from services.audit.access_log import GroupedWriter
 from services.lead_commands import LeadCommandService
 from services.notifications.deliverer import Deliverer
 from services.notifications.email import SmtpMailer
@@ -25,6 +26,10 @@ class Container:
     temporal: Client | None
     commands: LeadCommandService | None
     registry: PartnerRegistry
+    access_log: GroupedWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.access_log = GroupedWriter(self.engine)  # group commits of the API's logged reads
 
     async def close(self) -> None:
         await self.store.close()

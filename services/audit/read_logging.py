@@ -2,7 +2,8 @@
 
 Why this shape: an entry must never be lost silently, so no lead data leaves before its entry is
 committed — a background task after the response, or an in-memory queue, would lose entries whenever
-the process dies. To keep that from adding a full round trip, a route calls `record` as soon as it knows
+the process dies. Concurrent requests' entries share commits (`GroupedWriter`), each request still
+waiting for its own. To keep that from adding a full round trip, a route calls `record` as soon as it knows
 the caller may read lead data at all (before loading anything): the INSERT starts at once, the route
 loads and shapes its data meanwhile, and the recorder awaits the write just before the response is sent.
 If the write fails, the caller gets 503 and no data. So an entry records a request for a lead's data:
@@ -18,15 +19,14 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.deps import ContainerDep, CurrentUser
 from services.audit.access_log import (
     AccessEntry,
+    GroupedWriter,
     ProcessingActivity,
     activity_of,
     trace_id_from,
-    write_entries,
 )
 from services.auth import Principal
 
@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 class ReadLog:
     """This request's reads of lead-level data, written to the access log."""
 
-    def __init__(self, engine: AsyncEngine, user: Principal, endpoint: str, trace_id: str) -> None:
-        self._engine = engine
+    def __init__(self, writer: GroupedWriter, user: Principal, endpoint: str, trace_id: str) -> None:
+        self._writer = writer
         self._user = user
         self._endpoint = endpoint
         self.trace_id = trace_id
@@ -60,7 +60,7 @@ class ReadLog:
             for lead_id in lead_ids
         ]
         if entries:
-            self._writes.append(asyncio.create_task(write_entries(self._engine, entries)))
+            self._writes.append(asyncio.create_task(self._writer.write(entries)))
 
     async def settle(self) -> bool:
         """Wait for every write; False (and logged) when one failed."""
@@ -75,7 +75,7 @@ class ReadLog:
 async def read_log(request: Request, user: CurrentUser, container: ContainerDep) -> AsyncIterator[ReadLog]:
     route = request.scope.get("route")
     endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    log = ReadLog(container.engine, user, endpoint, trace_id_from(request.headers))
+    log = ReadLog(container.access_log, user, endpoint, trace_id_from(request.headers))
     try:
         yield log
     except BaseException:

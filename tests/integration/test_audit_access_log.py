@@ -1,10 +1,11 @@
 """Logged reads: every read of lead-level data leaves an append-only entry the auditor can query."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
 from services.auth import Role
@@ -107,3 +108,34 @@ async def test_a_read_that_cannot_be_logged_is_refused_not_served(api: AuditApi)
     assert response.status_code == 503
     assert "access log" in response.json()["detail"]
     assert "LeadSignalled" not in response.text
+
+
+async def test_concurrent_reads_share_commits_and_every_one_is_logged(api: AuditApi) -> None:
+    lead = await LeadWriter(api.store).signal("2026-05-04T09:00:00Z")
+    commits: list[int] = []
+
+    def count(_connection: object) -> None:
+        commits.append(1)
+
+    event.listen(api.store.engine.sync_engine, "commit", count)
+    try:
+        async with api.as_(Role.COORDINATOR, "nfia", sub="carla@nfia.nl") as coordinator:
+            responses = await asyncio.gather(
+                *(coordinator.get(f"/v1/leads/{lead.lead_id}") for _ in range(20))
+            )
+    finally:
+        event.remove(api.store.engine.sync_engine, "commit", count)
+
+    assert [response.status_code for response in responses] == [200] * 20
+    entries = [entry for entry in await _access_log(api) if entry["sub"] == "carla@nfia.nl"]
+    assert len(entries) == 20
+    assert len(commits) < 20  # the twenty entries went in fewer commits
+
+
+async def test_concurrent_reads_that_cannot_be_logged_are_all_refused(api: AuditApi) -> None:
+    lead = await LeadWriter(api.store).signal("2026-05-04T09:00:00Z")
+    async with api.store.engine.begin() as connection:
+        await connection.execute(text("DROP TABLE access_log"))
+    async with api.as_(Role.COORDINATOR, "nfia") as coordinator:
+        responses = await asyncio.gather(*(coordinator.get(f"/v1/leads/{lead.lead_id}") for _ in range(8)))
+    assert [response.status_code for response in responses] == [503] * 8
