@@ -7,12 +7,15 @@ import signal
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 from prometheus_client import start_http_server
 
 from services.api.app import create_app
 from services.container import build_container, build_deliverer
 from services.health import health_server, projector_probes, worker_probes
+from services.log_masking import register_secrets, secrets_of
 from services.notifications.mailcatcher import start_mailcatcher
+from services.observability import configure_logging
 from services.projections.projector import Projector
 from services.reports.publish import ReportPublisherService
 from services.settings import Settings
@@ -94,6 +97,18 @@ async def restore_workflows(settings: Settings, *, dry_run: bool) -> RestoreRepo
 
 def run_api(settings: Settings) -> None:
     # log_config=None: uvicorn's own lines (the access log too) go through our JSON handler, masked.
+    if settings.api_workers > 1:
+        # Each worker process builds its app from the environment (the settings it was started with).
+        uvicorn.run(
+            "services.processes:api_from_environment",
+            factory=True,
+            workers=settings.api_workers,
+            host=settings.api_host,
+            port=settings.api_port,
+            log_level="info",
+            log_config=None,
+        )
+        return
     tracing = start_tracing(settings, "api")
     app = create_app(settings)
     # Everything imported so far lives as long as the process: keep it out of every garbage collection.
@@ -101,3 +116,15 @@ def run_api(settings: Settings) -> None:
     uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info", log_config=None)
     if tracing is not None:
         tracing.shutdown()
+
+
+def api_from_environment() -> FastAPI:
+    """One API worker process's app (`GROEIRUIMTE_API_WORKERS` > 1): logging, masked secrets, tracing
+    and settings set up as `groeiruimte api` sets them up in its own process."""
+    configure_logging(logging.INFO)
+    settings = Settings()
+    register_secrets(secrets_of(settings))
+    start_tracing(settings, "api")  # flushed by its batch processor; the process ends with the server
+    app = create_app(settings)
+    gc.freeze()
+    return app

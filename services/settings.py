@@ -35,6 +35,8 @@ class Settings(TemporalSettings, SecuritySettings):
     database_url: str = ""
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # API server processes on one port (uvicorn workers): more than one uses more than one core.
+    api_workers: int = Field(default=1, ge=1, le=64)
     public_url: str = ""
 
     # temporal_address, _namespace and the Temporal Cloud credentials: services/temporal_settings.py

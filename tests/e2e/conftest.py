@@ -93,6 +93,9 @@ def start_stack(tmp: Path, database_url: str) -> Stack:
         "GROEIRUIMTE_SMTP_PORT": str(smtp_port),
         # Tests poll fast from one address; the rate limits have their own test.
         "GROEIRUIMTE_RATE_LIMIT_ENABLED": "false",
+        # Two API processes on one port, as a one-box deployment runs it: the journey must not depend
+        # on which one answers (tests/e2e/test_health.py starts single-process ones).
+        "GROEIRUIMTE_API_WORKERS": "2",
     }
     log_path = tmp / "stack.log"
     launcher = subprocess.Popen(
