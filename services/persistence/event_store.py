@@ -262,19 +262,9 @@ class _DirectAppender:
             await connection.close()
 
 
-# The columns sent as one array each (in this order, after the eight head parameters), then data and metadata.
-_DIRECT_SCALARS = (
-    "position",
-    "event_id",
-    "stream_id",
-    "stream_version",
-    "type",
-    "schema_version",
-    "occurred_at",
-    "recorded_at",
-    "prev_hash",
-    "hash",
-)
+# The columns sent one parameter (or array) each, in the table's order, after the eight head parameters;
+# then data and metadata, as JSON text.
+_DIRECT_SCALARS = tuple(c.name for c in events_table.c if c.name not in ("data", "metadata"))
 # The events are written only if the same statement moved the head from where the store last left it
 # (and the stream is at the expected version); otherwise nothing is written.
 _MOVE_HEAD_CTE = """
