@@ -7,6 +7,7 @@ Prints every figure with its baseline as it is measured, then a table, and write
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import platform
@@ -33,18 +34,23 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     mode = Mode(arguments.mode)
     selected = arguments.only or list(GROUPS)
-    asyncio.run(run_suite(mode, selected, arguments.output, keep_others=bool(arguments.only)))
+    sizes = SIZES[mode]
+    if arguments.open_cases:
+        sizes = dataclasses.replace(sizes, open_cases=arguments.open_cases)
+    asyncio.run(run_suite(mode, selected, arguments.output, keep_others=bool(arguments.only), sizes=sizes))
     print(f"\nresults written to {arguments.output}")
     return 0
 
 
-async def run_suite(mode: Mode, selected: list[str], output: Path, *, keep_others: bool) -> list[Result]:
+async def run_suite(
+    mode: Mode, selected: list[str], output: Path, *, keep_others: bool, sizes: Sizes | None = None
+) -> list[Result]:
     """Run the selected benchmarks in `mode`; prints each result as it comes and writes the results
     file after every benchmark, so a long run that is stopped keeps what it measured."""
     if not await postgres_available():
         raise SystemExit("the benchmarks need PostgreSQL (GROEIRUIMTE_BENCH_POSTGRES_DSN)")
     print(await _machine())
-    sizes = SIZES[mode]
+    sizes = sizes or SIZES[mode]
     results: list[Result] = []
     async with AsyncExitStack() as exits:
         shared = _Shared(exits, Path(exits.enter_context(tempfile.TemporaryDirectory(prefix="gr_bench_"))))
@@ -143,6 +149,9 @@ def _parser() -> argparse.ArgumentParser:
         "--only", action="append", choices=GROUPS, help="run only this benchmark (repeatable)"
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the results")
+    parser.add_argument(
+        "--open-cases", type=int, metavar="N", help="open this many cases instead of the mode's number"
+    )
     return parser
 
 
