@@ -5,8 +5,9 @@ by the bulk loader as a valid hash chain, plus one lead with 1,000 events; the r
 by the normal `Projector.rebuild`. Only the API runs against it (nothing else may write).
 
 Reads: `GET /v1/leads` with filters, `GET /v1/leads/{id}` and every `GET /v1/monitoring/…` endpoint
-the API offers, each from 20 concurrent clients (closed loop). Baseline: `GET /healthz` under the same
-load — what HTTP, the server and the client cost on this machine before any work is done.
+the API offers, each from 20 concurrent clients (closed loop), against an API of one process per core
+(`GROEIRUIMTE_API_WORKERS`). Baseline: `GET /healthz` under the same load on the same processes — what
+HTTP, the server and the client cost on this machine before any work is done.
 
 Replay: `GET /v1/leads/{id}/state?as_of=…` on the 1,000-event lead, one request at a time, as of the
 moment its 875th event occurred: late in the case, but half a snapshot interval (125 events) past the
@@ -15,6 +16,7 @@ reading that lead's rows straight from PostgreSQL (asyncpg, JSON decoded), one q
 """
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -50,7 +52,10 @@ async def run(
         replay = one_lead(sizes.replay_events)
         setup = await _load(database, sizes, replay, replay_only)
         lead_ids = await _lead_ids(database)
-        with running_stack(database.url, temporal, directory, api_only=True) as stack:
+        # One API process per core, as a one-box deployment would set GROEIRUIMTE_API_WORKERS; the
+        # /healthz baseline runs on the same processes.
+        workers = {"API_WORKERS": str(os.cpu_count() or 1)}
+        with running_stack(database.url, temporal, directory, api_only=True, settings=workers) as stack:
             moment = replay[len(replay) * 7 // 8 - 1]  # the 875th of 1,000
             replayed = await _replay(stack, database, sizes, replay[0].stream_id, moment)
             results = [] if replay_only else await _reads(stack, sizes, lead_ids, setup)
