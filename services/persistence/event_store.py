@@ -68,13 +68,30 @@ class SqlEventStore:
     ) -> list[StoredEvent]:
         if not events:
             return []
+        if self._direct is not None:
+            # Appends of this process take turns on the kept connection, each chaining onto the head the
+            # one before it left: concurrent appends do not all start from the same head and then all
+            # but one fall back to the careful path.
+            async with self._direct.turn:
+                stored = await self._append_onto_head(stream_id, expected_version, events)
+        else:
+            stored = await self._append_onto_head(stream_id, expected_version, events)
+        return (
+            stored if stored is not None else await self._append_locked(stream_id, expected_version, events)
+        )
+
+    async def _append_onto_head(
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[StoredEvent] | None:
+        """The one-statement append onto the remembered head; None when it did not write."""
         head = self._head
-        if head is not None:
-            rows = _chain_rows(head, stream_id, expected_version, events)
-            if await self._append_onto(head, stream_id, expected_version, rows):
-                self._remember(_head_after(rows[-1]))
-                return [StoredEvent.model_validate(row) for row in rows]
-        return await self._append_locked(stream_id, expected_version, events)
+        if head is None:
+            return None
+        rows = _chain_rows(head, stream_id, expected_version, events)
+        if not await self._append_onto(head, stream_id, expected_version, rows):
+            return None
+        self._remember(_head_after(rows[-1]))
+        return [StoredEvent.model_validate(row) for row in rows]
 
     async def _append_onto(
         self, head: _Head, stream_id: str, expected_version: int, rows: list[dict[str, Any]]
@@ -189,14 +206,15 @@ class _DirectAppender:
     Taken from the engine's pool once and held (so its connect settings apply), it skips per append what
     the pool and SQLAlchemy cost: the checkout and its pre-ping (three round trips), compiling and binding
     a statement of 12 parameters per event. Two statements, each prepared once: one event, and any number
-    of events (as arrays). One append at a time uses it: appends serialise on the log head's row lock
-    anyway. A connection that fails is dropped and the append falls back to the pool's careful path,
-    which also finds out whether the failed statement had committed (the events' ids are then stored).
+    of events (as arrays). One append at a time uses it (the store holds `turn` around each): appends
+    serialise on the log head's row lock anyway. A connection that fails is dropped and the append falls
+    back to the pool's careful path, which also finds out whether the failed statement had committed
+    (the events' ids are then stored).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._lock = asyncio.Lock()
+        self.turn = asyncio.Lock()  # held by the store around each append on this connection
         self._connection: AsyncConnection | None = None
         self._driver_connection: Any = None
         serializer = getattr(engine.dialect, "_json_serializer", None)
@@ -222,25 +240,24 @@ class _DirectAppender:
             arguments += [[row[name] for row in rows] for name in _DIRECT_SCALARS]
             arguments += [[self._to_json(row[name]) for row in rows] for name in ("data", "metadata")]
         statement = _DIRECT_APPEND_ONE if len(rows) == 1 else _DIRECT_APPEND_MANY
-        async with self._lock:
-            driver = None
-            try:
-                driver = await self._driver()
-                status = await driver.execute(statement, *arguments)
-            except Exception as error:
-                # Refused by the server on a live connection (e.g. an event id already stored): the
-                # careful path tells which case it is and raises what it must. Anything else means the
-                # connection failed: drop it, and the careful path finds out whether the append landed.
-                if not isinstance(error, asyncpg.PostgresError) or driver is None or driver.is_closed():
-                    await self._drop()
-                return False
-            except BaseException:  # cancelled mid-statement: the connection's state is unknown
+        driver = None
+        try:
+            driver = await self._driver()
+            status = await driver.execute(statement, *arguments)
+        except Exception as error:
+            # Refused by the server on a live connection (e.g. an event id already stored): the
+            # careful path tells which case it is and raises what it must. Anything else means the
+            # connection failed: drop it, and the careful path finds out whether the append landed.
+            if not isinstance(error, asyncpg.PostgresError) or driver is None or driver.is_closed():
                 await self._drop()
-                raise
+            return False
+        except BaseException:  # cancelled mid-statement: the connection's state is unknown
+            await self._drop()
+            raise
         return bool(status == f"INSERT 0 {len(rows)}")
 
     async def close(self) -> None:
-        async with self._lock:
+        async with self.turn:
             await self._drop()
 
     async def _driver(self) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import Executable, delete, text, update
+from sqlalchemy import Executable, delete, event, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -412,4 +412,28 @@ async def test_append_survives_its_connection_being_cut(store: SqlEventStore, en
 
     assert await store.load_stream(stream) == first + second + third
     assert [event.stream_version for event in first + second + third] == [1, 2, 3, 4, 5]
+    assert (await store.verify_chain()).ok
+
+
+@postgres_only
+async def test_concurrent_appends_of_one_process_chain_onto_each_other(
+    store: SqlEventStore, engine: AsyncEngine
+) -> None:
+    """Twenty appends at once, as a busy worker's activities make them: each chains onto the head the
+    one before it left, so none falls back to the careful path through the pool (which commits)."""
+    await store.append(new_stream(), 0, [new_event()])  # the careful way: the store learns the head
+    careful: list[object] = []
+
+    def committed(connection: object) -> None:
+        careful.append(connection)
+
+    event.listen(engine.sync_engine, "commit", committed)
+    try:
+        streams = [new_stream() for _ in range(20)]
+        appended = await asyncio.gather(*(store.append(stream, 0, [new_event()]) for stream in streams))
+    finally:
+        event.remove(engine.sync_engine, "commit", committed)
+
+    assert careful == []
+    assert sorted(stored.position for [stored] in appended) == list(range(2, 22))
     assert (await store.verify_chain()).ok
