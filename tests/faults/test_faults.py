@@ -79,10 +79,13 @@ async def test_worker_killed_while_appending_loses_no_command_and_writes_none_tw
     async with stack.client() as api:
         leads = [await signal_lead(api) for _ in range(3)]
         keys = {lead_id: f"worker-kill-{uuid.uuid4()}" for lead_id in leads}
-        # Appends wait on the log head while we hold it: the activities are running when the worker dies.
+        # Appends wait on the log head while we hold it: the activities are running when the worker dies
+        # (one waits in the database; the worker's appends take turns on its connection, the others wait
+        # for their turn in the worker).
         async with stack.row_locked("log_head", "id = 1"):
             first = [asyncio.create_task(add_note(api, lead_id, key)) for lead_id, key in keys.items()]
-            await stack.wait_for_lock_waiters(len(keys))
+            await stack.wait_for_lock_waiters(1)
+            await asyncio.sleep(1)  # the other two activities reach their turn's queue
             stack.kill("worker")
         first_answers = dict(zip(keys.values(), await asyncio.gather(*first), strict=True))
         assert {response.status_code for response in first_answers.values()} <= {201, 503}
@@ -206,7 +209,8 @@ class Outage:
 
 @pytest.fixture(scope="module")
 async def postgres_outage(stack: FaultStack) -> Outage:
-    """A stream of notes on three leads; PostgreSQL stops while three appends are mid-transaction."""
+    """A stream of notes on three leads; PostgreSQL stops while appends are under way (one waiting in the
+    database, the others for their turn on the worker's append connection)."""
     postgres = stack.postgres
     if postgres is None:
         pytest.skip("no private PostgreSQL cluster (no server binaries): restarting a shared one is unsafe")
@@ -220,10 +224,11 @@ async def postgres_outage(stack: FaultStack) -> Outage:
 
         writers = [asyncio.create_task(stream(lead_id)) for lead_id in leads]
         await eventually(lambda: _answered(outage, 3), 20, "the first notes are appended")
-        # Each stream's next append waits on the log head we hold; the restart cuts those transactions.
+        # The next append waits on the log head we hold, the others on it; the restart cuts them.
         holder = await asyncpg.connect(stack.dsn)
         await holder.execute("BEGIN; SELECT 1 FROM log_head WHERE id = 1 FOR UPDATE")
-        await stack.wait_for_lock_waiters(len(leads))
+        await stack.wait_for_lock_waiters(1)
+        await asyncio.sleep(1)  # the other streams' appends queue behind it
         postgres.stop("fast")
         with contextlib.suppress(Exception):  # its server is gone
             await holder.close(timeout=1)
