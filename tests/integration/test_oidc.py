@@ -87,7 +87,7 @@ def test_elliptic_curve_and_pss_keys_are_accepted(provider: LocalProvider, algor
     "claims",
     [
         {"exp": int(time.time()) - 120},
-        {"nbf": int(time.time()) + 600},
+        {"nbf": int(time.time()) + 24 * 3600},  # taken at collection: far enough ahead for a slow run
         {"aud": "another-api"},
         {"iss": "https://evil.example"},
         {"exp": None},
