@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Text, func, select
+from sqlalchemy import ColumnElement, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.lead import fold
@@ -136,10 +136,8 @@ async def lead_parties(store: EventStore, lead_id: UUID) -> LeadParties | None:
     it holds the stream's last event (without validating the whole state), otherwise from its state."""
     if isinstance(store, SqlEventStore):
         s = lead_summaries.c
-        stream = events.c.stream_id == workflow_id_for(lead_id)
-        last = select(func.max(events.c.stream_version)).where(stream).scalar_subquery()
         parts = (s.state["case_team"], s.state["disclosed_to"], s.state["contacts"])
-        statement = select(s.owner_org, *parts).where(s.lead_id == str(lead_id), s.version == last)
+        statement = select(s.owner_org, *parts).where(*_holds_last_event(lead_id))
         async with store.engine.connect() as connection:
             row = (await connection.execute(statement)).first()
         if row is not None:
@@ -151,10 +149,14 @@ async def lead_parties(store: EventStore, lead_id: UUID) -> LeadParties | None:
 
 async def projected_lead(engine: AsyncEngine, lead_id: UUID) -> LeadState | None:
     """The read model's state of the lead, when it holds the stream's last event; None otherwise."""
-    s = lead_summaries.c
-    stream = events.c.stream_id == workflow_id_for(lead_id)
-    last = select(func.max(events.c.stream_version)).where(stream).scalar_subquery()
-    statement = select(s.state.cast(Text)).where(s.lead_id == str(lead_id), s.version == last)
+    statement = select(lead_summaries.c.state.cast(Text)).where(*_holds_last_event(lead_id))
     async with engine.connect() as connection:
         state = (await connection.execute(statement)).scalar_one_or_none()
     return None if state is None else LeadState.model_validate_json(state)
+
+
+def _holds_last_event(lead_id: UUID) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The lead's read-model row, when it has folded the stream's last event (one statement, one snapshot)."""
+    stream = events.c.stream_id == workflow_id_for(lead_id)
+    last = select(func.max(events.c.stream_version)).where(stream).scalar_subquery()
+    return lead_summaries.c.lead_id == str(lead_id), lead_summaries.c.version == last
