@@ -38,7 +38,7 @@ class Container:
 
 async def build_container(settings: Settings, *, with_temporal: bool = True) -> Container:
     """Engine, event store and (for the API and worker) a Temporal client."""
-    engine = create_engine(settings.effective_database_url)
+    engine = create_engine(settings.effective_database_url, pool_size=settings.database_pool_size)
     store = SqlEventStore(engine)
     temporal = await connect_temporal(settings) if with_temporal else None
     commands = LeadCommandService(temporal, store, settings) if temporal else None

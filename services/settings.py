@@ -33,6 +33,9 @@ class Settings(TemporalSettings, SecuritySettings):
     environment: Literal["development", "production"] = "development"
     var_dir: Path = Path("var")
     database_url: str = ""
+    # Connections each process keeps open to PostgreSQL (and half as many again for bursts); the API
+    # holds one per request in flight, so fewer than its concurrent requests costs a connect per request.
+    database_pool_size: int = Field(default=20, ge=1, le=500)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # API server processes on one port (uvicorn workers): more than one uses more than one core.

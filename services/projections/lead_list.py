@@ -10,15 +10,17 @@ search matches the company's name only where the caller may see it, so a match n
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, null, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.reference import CompanyStage, Domain, OutcomeCode, Province, Region
 from events.state import Stage
+from services.projections.read_cache import cached
 from services.projections.tables import lead_domains, lead_summaries, partner_requests
 
 
@@ -135,6 +137,15 @@ def _conditions(scope: LeadScope, filters: dict[str, str | None]) -> list[Column
     return conditions
 
 
+class LeadListPage(BaseModel):
+    """The number of leads matching, and one page of them: a value the read cache can hand out as is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    count: int
+    rows: tuple[LeadSummaryRow, ...]
+
+
 async def list_leads(
     engine: AsyncEngine,
     *,
@@ -149,9 +160,28 @@ async def list_leads(
     offset: int = 0,
 ) -> tuple[int, list[LeadSummaryRow]]:
     """The number of leads in scope matching every filter, and one page of them, newest signalled first.
-    With `overdue_on`, only leads with an open partner request due before that day."""
+    With `overdue_on`, only leads with an open partner request due before that day.
+
+    Both come from one snapshot of the read models, and are kept until the projection checkpoint moves
+    (services/projections/read_cache.py): asking again for the same page costs one read of the checkpoint.
+    """
     text = search.strip() if search else None
     filters = {"stage": stage, "region": region, "domain": domain, "owner_org": owner_org, "search": text}
+    key = ("lead_list", scope, *filters.values(), overdue_on, limit, offset)
+    compute = partial(_page, scope=scope, filters=filters, overdue_on=overdue_on, limit=limit, offset=offset)
+    page = await cached(engine, key, compute)
+    return page.count, list(page.rows)
+
+
+async def _page(
+    connection: AsyncConnection,
+    *,
+    scope: LeadScope,
+    filters: dict[str, str | None],
+    overdue_on: date | None,
+    limit: int,
+    offset: int,
+) -> LeadListPage:
     conditions = _conditions(scope, filters)
     if overdue_on is not None:
         conditions.append(_overdue(scope, overdue_on))
@@ -164,7 +194,8 @@ async def list_leads(
         .limit(limit)
         .offset(offset)
     )
-    async with engine.connect() as connection:
-        count = (await connection.execute(counting)).scalar_one()
-        rows = (await connection.execute(page)).all()
-    return int(count), [LeadSummaryRow.model_validate(dict(row._mapping)) for row in rows]
+    count = (await connection.execute(counting)).scalar_one()
+    rows = (await connection.execute(page)).all()
+    return LeadListPage(
+        count=int(count), rows=tuple(LeadSummaryRow.model_validate(dict(r._mapping)) for r in rows)
+    )

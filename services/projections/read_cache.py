@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.projections.tables import CHECKPOINT_NAME, projection_checkpoints
 
 T = TypeVar("T")
-MAX_ANSWERS = 256  # per engine: keys are few (an endpoint, a day, a caller's scope and filters)
+MAX_ANSWERS = 1024  # per engine: an endpoint, a day, a caller's scope, filters and page (lists: ~20 kB each)
 
 
 class Generation:

@@ -2,8 +2,10 @@
 
 import asyncio
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events import model as ev
@@ -12,7 +14,7 @@ from services.lead_reads import load_history, load_lead, state_from
 from services.persistence.event_store import SqlEventStore
 from services.projections.monitoring import bottlenecks, partner_responsiveness
 from services.projections.projector import Projector
-from services.projections.queries import impact_figures, pipeline
+from services.projections.queries import impact_figures, list_leads, pipeline
 from services.reports.dashboard import current_breakdowns
 from services.settings import ImpactTargets
 from tests.integration.test_projections import END, START, Lead, at, project, store
@@ -176,3 +178,30 @@ async def test_concurrent_readers_share_checkpoint_reads_yet_see_what_was_projec
 
     assert {(p["signalled"], p["brokering"]) for p in together} == {(1, 0)}
     assert {(p["signalled"], p["brokering"]) for p in after} == {(0, 1)}
+
+
+async def test_a_page_of_the_lead_list_is_read_once_per_checkpoint_and_follows_the_projector(
+    engine: AsyncEngine, store: SqlEventStore
+) -> None:
+    first = await Lead(store).signal(at(2025, 2, 1))
+    await Lead(store).signal(at(2025, 2, 2), name="Qubit BV", home_region=Region.NOORD)
+    await project(engine)
+    before = await list_leads(engine, region="zuid")
+    statements: list[str] = []
+    listen = partial(event.listen, engine.sync_engine, "before_cursor_execute")
+    listen(lambda _c, _k, statement, *_: statements.append(statement))
+
+    again = await list_leads(engine, region="zuid")
+    read_again = list(statements)
+    await first.start_case(at(2025, 3, 1))
+    await Lead(store).signal(at(2025, 3, 2), name="Chips BV")
+    unprojected = await list_leads(engine, region="zuid")
+    await project(engine)
+    after = await list_leads(engine, region="zuid")
+    brokering = await list_leads(engine, region="zuid", stage="brokering")
+
+    assert before == again and before[0] == 1
+    assert read_again and all("projection_checkpoints" in s for s in read_again)  # the page was kept
+    assert unprojected == before  # the read models have not moved yet
+    assert after[0] == 2 and [row.code_name for row in after[1]] == ["Project Chips", "Project Fotonica"]
+    assert brokering[0] == 1 and brokering[1][0].stage == "brokering"
