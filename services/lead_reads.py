@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Text, func, select
+from sqlalchemy import ColumnElement, Text, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.lead import fold
@@ -18,6 +18,7 @@ from events.state import ContactPerson, LeadState
 from events.store import EventStore, StoredEvent
 from events.upcasting import domain_event_from_json, upcast
 from services.access import LeadParties
+from services.persistence.engine import single_statements
 from services.persistence.event_store import SqlEventStore
 from services.persistence.tables import events
 from services.projections.tables import lead_snapshots, lead_summaries
@@ -135,11 +136,8 @@ async def lead_parties(store: EventStore, lead_id: UUID) -> LeadParties | None:
     """The lead's owner, case team, disclosures and contact persons: from the read model's columns when
     it holds the stream's last event (without validating the whole state), otherwise from its state."""
     if isinstance(store, SqlEventStore):
-        s = lead_summaries.c
-        parts = (s.state["case_team"], s.state["disclosed_to"], s.state["contacts"])
-        statement = select(s.owner_org, *parts).where(*_holds_last_event(lead_id))
-        async with store.engine.connect() as connection:
-            row = (await connection.execute(statement)).first()
+        async with single_statements(store.engine).connect() as connection:
+            row = (await connection.execute(_PARTIES, _lead_and_stream(lead_id))).first()
         if row is not None:
             contacts = [ContactPerson.model_validate(contact) for contact in row[3]]
             return LeadParties(row[0], row[1], row[2], contacts)
@@ -149,14 +147,27 @@ async def lead_parties(store: EventStore, lead_id: UUID) -> LeadParties | None:
 
 async def projected_lead(engine: AsyncEngine, lead_id: UUID) -> LeadState | None:
     """The read model's state of the lead, when it holds the stream's last event; None otherwise."""
-    statement = select(lead_summaries.c.state.cast(Text)).where(*_holds_last_event(lead_id))
-    async with engine.connect() as connection:
-        state = (await connection.execute(statement)).scalar_one_or_none()
+    async with single_statements(engine).connect() as connection:
+        state = (await connection.execute(_PROJECTED, _lead_and_stream(lead_id))).scalar_one_or_none()
     return None if state is None else LeadState.model_validate_json(state)
 
 
-def _holds_last_event(lead_id: UUID) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """The lead's read-model row, when it has folded the stream's last event (one statement, one snapshot)."""
-    stream = events.c.stream_id == workflow_id_for(lead_id)
+def _holds_last_event() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The lead's read-model row, when it has folded the stream's last event (one statement, one snapshot).
+
+    Parameters `lead_id` and `stream_id` (`_lead_and_stream`); the statements are built once, so neither
+    building nor SQLAlchemy's cache key costs a request anything."""
+    stream = events.c.stream_id == bindparam("stream_id")
     last = select(func.max(events.c.stream_version)).where(stream).scalar_subquery()
-    return lead_summaries.c.lead_id == str(lead_id), lead_summaries.c.version == last
+    return lead_summaries.c.lead_id == bindparam("lead_id"), lead_summaries.c.version == last
+
+
+def _lead_and_stream(lead_id: UUID) -> dict[str, str]:
+    return {"lead_id": str(lead_id), "stream_id": workflow_id_for(lead_id)}
+
+
+_s = lead_summaries.c
+_PARTIES = select(_s.owner_org, _s.state["case_team"], _s.state["disclosed_to"], _s.state["contacts"]).where(
+    *_holds_last_event()
+)
+_PROJECTED = select(_s.state.cast(Text)).where(*_holds_last_event())

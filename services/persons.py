@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events.persons import SealedPersonalData
 from events.state import ContactPerson, LeadState
 from services.access import LeadParties
+from services.persistence.engine import single_statements
 from services.persistence.tables import events, person_keys
 
 ERASED = "[erased]"
@@ -92,7 +93,7 @@ class PersonVault:
         query = select(person_keys.c.person_id, person_keys.c.key).where(
             person_keys.c.person_id.in_(ids), person_keys.c.key.is_not(None)
         )
-        async with self._engine.connect() as connection:
+        async with single_statements(self._engine).connect() as connection:
             return {row.person_id: row.key for row in await connection.execute(query)}
 
     async def lead_of(self, person_id: UUID) -> UUID:

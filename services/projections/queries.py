@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.reference import REALISED_OUTCOMES, OutcomeCode, Region
 from events.state import LeadState, Stage
+from services.persistence.engine import single_statements
 from services.projections.impact import ImpactCounts, ImpactReport, impact_report
 from services.projections.lead_list import LeadScope, LeadSummaryRow, list_leads
 from services.projections.read_cache import cached, computed_at, current_generation, stored
@@ -60,7 +61,7 @@ class PartnerRequestRow(BaseModel):
 async def get_lead_state(engine: AsyncEngine, lead_id: UUID | str) -> LeadState | None:
     """The lead's current state as the read model holds it; None when it is unknown."""
     statement = select(lead_summaries.c.state.cast(Text)).where(lead_summaries.c.lead_id == str(lead_id))
-    async with engine.connect() as connection:
+    async with single_statements(engine).connect() as connection:
         state = (await connection.execute(statement)).scalar_one_or_none()
     return None if state is None else LeadState.model_validate_json(state)
 

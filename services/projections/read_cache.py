@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.persistence.engine import single_statements
 from services.projections.tables import CHECKPOINT_NAME, projection_checkpoints
 
 T = TypeVar("T")
@@ -78,7 +79,7 @@ class _EngineAnswers:
         while (waiting := self._next) is not None:
             self._next = None
             try:
-                async with engine.connect() as connection:
+                async with single_statements(engine).connect() as connection:
                     waiting.set_result(await checkpoint_position(connection))
             except Exception as error:  # every waiter gets it, as if it had read itself
                 waiting.set_exception(error)

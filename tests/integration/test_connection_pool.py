@@ -3,10 +3,12 @@
 import asyncio
 from collections.abc import AsyncIterator
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import event, text
 
 from services.container import build_container
+from services.persistence.engine import create_engine, single_statements
 from services.settings import Settings
 from tests.conftest import create_postgres_database, drop_postgres_database
 
@@ -50,3 +52,22 @@ async def test_the_pool_size_is_a_setting(postgres_url: str) -> None:
         assert container.engine.pool.size() == 3  # type: ignore[attr-defined]
     finally:
         await container.close()
+
+
+async def test_a_pooled_connection_that_was_cut_is_replaced_before_it_is_used(postgres_url: str) -> None:
+    engine = create_engine(postgres_url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with engine.connect():  # the pool's one connection again: cut it while checked out
+            cutter = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+            await cutter.execute("SELECT pg_terminate_backend($1)", pid)
+            await cutter.close()
+        await asyncio.sleep(0.2)
+
+        for reads in (engine, single_statements(engine)):
+            async with reads.connect() as connection:
+                new_pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+                assert new_pid != pid
+    finally:
+        await engine.dispose()
