@@ -204,7 +204,7 @@ class _DirectAppender:
     """PostgreSQL's fast append: the one-statement append on a connection the store keeps, in autocommit.
 
     Taken from the engine's pool once and held (so its connect settings apply), it skips per append what
-    the pool and SQLAlchemy cost: the checkout and its pre-ping (three round trips), compiling and binding
+    the pool and SQLAlchemy cost: the checkout and its ping (a round trip), compiling and binding
     a statement of 12 parameters per event. Two statements, each prepared once: one event, and any number
     of events (as arrays). One append at a time uses it (the store holds `turn` around each): appends
     serialise on the log head's row lock anyway. A connection that fails is dropped and the append falls
