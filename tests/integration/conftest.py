@@ -23,6 +23,7 @@ from services.persistence.migrate import upgrade_database
 from services.projections.projector import Projector
 from services.settings import Settings
 from services.temporal import data_converter
+from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.fakes import RecordingNotifier
 from workflows.worker import build_worker
 
@@ -109,3 +110,13 @@ def api(temporal_env: WorkflowEnvironment, store: SqlEventStore, worker: Worker)
 @pytest.fixture
 def api_without_worker(temporal_env: WorkflowEnvironment, store: SqlEventStore) -> Api:
     return _api(temporal_env, store, f"nobody-polls-{uuid.uuid4()}", command_timeout=1)
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database (not migrated), dropped afterwards."""
+    name, url = await create_postgres_database()
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(name)

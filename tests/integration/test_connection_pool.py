@@ -1,7 +1,6 @@
 """The connection pool keeps as many connections as requests run at once: none is set up per request."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -10,18 +9,8 @@ from sqlalchemy import event, text
 from services.container import build_container
 from services.persistence.engine import create_engine, single_statements
 from services.settings import Settings
-from tests.conftest import create_postgres_database, drop_postgres_database
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    name, url = await create_postgres_database()
-    try:
-        yield url
-    finally:
-        await drop_postgres_database(name)
 
 
 async def test_twenty_concurrent_readers_reuse_the_pools_connections(postgres_url: str) -> None:

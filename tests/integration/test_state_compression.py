@@ -1,23 +1,11 @@
 """Migration 0011: the read models' state documents are compressed with lz4 on PostgreSQL."""
 
-from collections.abc import AsyncIterator
-
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from services.persistence.migrate import upgrade_database
-from tests.conftest import create_postgres_database, drop_postgres_database
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    name, url = await create_postgres_database()
-    try:
-        yield url
-    finally:
-        await drop_postgres_database(name)
 
 
 async def test_state_documents_are_compressed_with_lz4(postgres_url: str) -> None:
