@@ -141,7 +141,9 @@ async def lead_parties(store: EventStore, lead_id: UUID) -> LeadParties | None:
         if row is not None:
             contacts = [ContactPerson.model_validate(contact) for contact in row[3]]
             return LeadParties(row[0], row[1], row[2], contacts)
-    state = await load_lead(store, lead_id)
+    # Not from the read model (it is behind, or there is none): asking it again for the state would not
+    # find it either.
+    state = await replayed_lead(store, lead_id, as_of=None, known_at=None)
     return None if state is None else LeadParties.of(state)
 
 

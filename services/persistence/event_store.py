@@ -1,6 +1,7 @@
 """The event store on SQLAlchemy Core, the same code for PostgreSQL and SQLite (DESIGN §4)."""
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,13 +69,10 @@ class SqlEventStore:
     ) -> list[StoredEvent]:
         if not events:
             return []
-        if self._direct is not None:
-            # Appends of this process take turns on the kept connection, each chaining onto the head the
-            # one before it left: concurrent appends do not all start from the same head and then all
-            # but one fall back to the careful path.
-            async with self._direct.turn:
-                stored = await self._append_onto_head(stream_id, expected_version, events)
-        else:
+        # Appends of this process take turns on the kept connection, each chaining onto the head the one
+        # before it left: concurrent appends do not all start from the same head and then all but one
+        # fall back to the careful path.
+        async with self._direct.turn if self._direct is not None else contextlib.nullcontext():
             stored = await self._append_onto_head(stream_id, expected_version, events)
         return (
             stored if stored is not None else await self._append_locked(stream_id, expected_version, events)
