@@ -107,11 +107,18 @@ def token(
 
 
 @projections.command("rebuild")
-def rebuild() -> None:
+def rebuild(
+    workers: int | None = typer.Option(
+        None, min=1, help="processes that fold the log on PostgreSQL; default: one per core"
+    ),
+    batch_size: int | None = typer.Option(
+        None, min=1, help="events written per transaction; default 200,000 (more: faster, more memory)"
+    ),
+) -> None:
     """Rebuild every read model from the event log."""
     from services.processes import rebuild_projections
 
-    applied = asyncio.run(rebuild_projections(_settings()))
+    applied = asyncio.run(rebuild_projections(_settings(), workers=workers, batch_size=batch_size))
     typer.echo(f"rebuilt read models from {applied} events")
 
 

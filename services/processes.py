@@ -16,7 +16,7 @@ from services.health import health_server, projector_probes, worker_probes
 from services.log_masking import register_secrets, secrets_of
 from services.notifications.mailcatcher import start_mailcatcher
 from services.observability import configure_logging
-from services.projections.projector import Projector
+from services.projections.projector import REBUILD_BATCH_SIZE, Projector
 from services.reports.publish import ReportPublisherService
 from services.settings import Settings
 from services.tracing import start_tracing
@@ -78,10 +78,19 @@ async def run_projector(settings: Settings) -> None:
     await container.close()
 
 
-async def rebuild_projections(settings: Settings) -> int:
+async def rebuild_projections(
+    settings: Settings, *, workers: int | None = None, batch_size: int | None = None
+) -> int:
+    batch_size = batch_size or REBUILD_BATCH_SIZE
     container = await build_container(settings, with_temporal=False)
     try:
-        return await Projector(container.engine, batch_size=settings.projector_batch_size).rebuild()
+        projector = Projector(
+            container.engine,
+            batch_size=min(settings.projector_batch_size, batch_size),
+            rebuild_batch_size=batch_size,
+            rebuild_workers=workers,
+        )
+        return await projector.rebuild()
     finally:
         await container.close()
 

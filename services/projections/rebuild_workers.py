@@ -1,0 +1,286 @@
+"""A rebuild on PostgreSQL with the fold spread over worker processes, each taking a share of the leads.
+
+Folding is most of a rebuild's time, and in one process it runs on one core. Here the process that runs the
+rebuild (the coordinator) cuts the log into batches of positions; every worker reads the batch's events of
+its share of the leads straight from the log, folds them onto the projections it holds (or reads back from
+the read model) and sends the rows to write. The coordinator writes every share of a batch and moves the
+checkpoint in one transaction, exactly as a batch in one process does: a crash leaves read models and
+checkpoint consistent, and a tailing projector continues from there. While it writes batch k, the workers
+fold k+1.
+
+The rebuild holds its advisory lock meanwhile, so tailing projectors leave the checkpoint alone. Should it
+still have moved (a projector that does not know the lock), the batch folded ahead is dropped and the caller
+goes on one batch at a time.
+"""
+
+import asyncio
+import multiprocessing
+import traceback
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.persistence.engine import create_engine
+from services.projections.folding import (
+    READ_PAGE_SIZE,
+    LeadProjection,
+    LoggedEvent,
+    ReadModelRows,
+    fold_page,
+    lock_checkpoint,
+    no_cyclic_collections,
+    set_checkpoint,
+    write_rows,
+)
+from services.projections.tables import CHECKPOINT_NAME, projection_checkpoints
+
+WORKER_STOP_SECONDS = 10.0
+
+
+class RebuildWorkerError(RuntimeError):
+    """A rebuild worker failed or stopped; the batches committed before it stay, the rest is not projected."""
+
+
+@dataclass(frozen=True)
+class _Batch:
+    after: int  # the checkpoint it continues from
+    until: int  # the position of its last event
+    events: int
+
+
+async def project_in_workers(engine: AsyncEngine, *, workers: int, batch_size: int, cached_leads: int) -> int:
+    """Project the log after the checkpoint in batches of `batch_size` events folded by `workers`
+    processes; returns the events applied. Leaves it to the caller when the log fits in one batch (starting
+    processes would cost more than they save) or when another projector moves the checkpoint."""
+    async with engine.connect() as connection:
+        batch = await _next_batch(connection, await _checkpoint(connection), batch_size)
+    if batch is None or batch.events < batch_size:
+        return 0
+    total = 0
+    with _Workers(engine.url.render_as_string(hide_password=False), workers, cached_leads) as pool:
+        pool.fold(batch)
+        while batch is not None:
+            async with engine.connect() as connection:
+                following = await _next_batch(connection, batch.until, batch_size)
+            parts = await pool.rows()
+            if following is not None:
+                pool.fold(following)
+            if not await _commit(engine, batch, ReadModelRows.merged(parts)):
+                return total
+            pool.committed(batch.until)
+            total, batch = total + batch.events, following
+    return total
+
+
+async def _checkpoint(connection: AsyncConnection) -> int:
+    checkpoints = projection_checkpoints
+    statement = select(checkpoints.c.position).where(checkpoints.c.name == CHECKPOINT_NAME)
+    return int((await connection.execute(statement)).scalar_one())
+
+
+async def _next_batch(connection: AsyncConnection, after: int, size: int) -> _Batch | None:
+    """The next `size` events after `after` (fewer at the log's end), or None when there are none."""
+    statement = text(
+        "SELECT max(position), count(*) FROM"
+        " (SELECT position FROM events WHERE position > :after ORDER BY position LIMIT :size) AS batch"
+    )
+    until, events = (await connection.execute(statement, {"after": after, "size": size})).one()
+    return None if until is None else _Batch(after, int(until), int(events))
+
+
+async def _commit(engine: AsyncEngine, batch: _Batch, rows: ReadModelRows) -> bool:
+    """Write a batch and move the checkpoint past it, unless another projector has moved it meanwhile."""
+    async with engine.begin() as connection:
+        if await lock_checkpoint(connection) != batch.after:
+            return False
+        await write_rows(connection, rows)
+        await set_checkpoint(connection, batch.until)
+    return True
+
+
+class _Workers:
+    """The worker processes and a pipe to each. Started with `spawn`: a fork would copy the coordinator's
+    event loop and connections."""
+
+    def __init__(self, url: str, count: int, cached_leads: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pipes: list[Connection] = []
+        self._processes: list[BaseProcess] = []
+        self._busy = False
+        for share in range(count):
+            ours, theirs = context.Pipe()
+            process = context.Process(
+                target=serve_share,
+                args=(theirs, url, share, count, cached_leads),
+                name=f"groeiruimte-rebuild-{share}",
+                daemon=True,
+            )
+            process.start()
+            theirs.close()
+            self._pipes.append(ours)
+            self._processes.append(process)
+
+    def __enter__(self) -> "_Workers":
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        for pipe, process in zip(self._pipes, self._processes, strict=True):
+            # A worker still folding a batch that will not be written is not waited for.
+            if not self._busy and process.is_alive():
+                pipe.send(None)
+                process.join(WORKER_STOP_SECONDS)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+            pipe.close()
+
+    def fold(self, batch: _Batch) -> None:
+        for pipe in self._pipes:
+            pipe.send(("fold", batch.after, batch.until))
+        self._busy = True
+
+    def committed(self, position: int) -> None:
+        for pipe in self._pipes:
+            pipe.send(("committed", position))
+
+    async def rows(self) -> list[ReadModelRows]:
+        """Every worker's rows of the batch they fold; raises if one failed or stopped."""
+        replies = await asyncio.gather(
+            *(asyncio.to_thread(self._receive, share) for share in range(len(self._pipes)))
+        )
+        self._busy = False
+        return replies
+
+    def _receive(self, share: int) -> ReadModelRows:
+        try:
+            kind, reply = self._pipes[share].recv()
+        except EOFError:
+            code = self._processes[share].exitcode
+            raise RebuildWorkerError(f"rebuild worker {share} stopped (exit code {code})") from None
+        if kind == "error":
+            raise RebuildWorkerError(f"rebuild worker {share} failed:\n{reply}")
+        assert isinstance(reply, ReadModelRows)
+        return reply
+
+
+def serve_share(pipe: Connection, url: str, share: int, shares: int, cached_leads: int) -> None:
+    """A worker process: fold the batches the coordinator sends, for the leads of this share."""
+    with asyncio.Runner() as runner, no_cyclic_collections():
+        worker = _ShareFolder(url, share, shares, cached_leads)
+        try:
+            while (message := _next_message(pipe)) is not None:
+                kind, position, *rest = message
+                if kind == "committed":
+                    worker.committed(position)
+                    continue
+                try:
+                    pipe.send(("rows", runner.run(worker.fold(position, rest[0]))))
+                except Exception:  # the coordinator raises it, with this text
+                    pipe.send(("error", traceback.format_exc()))
+        finally:
+            runner.run(worker.close())
+
+
+def _next_message(pipe: Connection) -> Any:
+    try:
+        return pipe.recv()
+    except EOFError:  # the coordinator is gone
+        return None
+
+
+class _ShareFolder:
+    """One worker's fold: its leads' projections, kept until they are both committed and least recent."""
+
+    def __init__(self, url: str, share: int, shares: int, cached_leads: int) -> None:
+        self._engine = create_engine(url, pool_size=2)  # one reads the log, one the read model
+        self._share, self._shares = share, shares
+        self._held = _HeldProjections(cached_leads)
+
+    async def fold(self, after: int, until: int) -> ReadModelRows:
+        folded: dict[str, LeadProjection] = {}
+        snapshots: list[dict[str, Any]] = []
+        pages: asyncio.Queue[list[LoggedEvent] | BaseException] = asyncio.Queue(maxsize=1)
+        async with self._engine.connect() as reading, self._engine.begin() as loading:
+            reader = asyncio.create_task(self._read(reading, after, until, pages))
+            try:
+                while page := await pages.get():
+                    if isinstance(page, BaseException):
+                        raise page
+                    await fold_page(loading, page, folded, self._held, snapshots)
+            finally:
+                reader.cancel()
+        self._held.folded(folded.values())
+        return ReadModelRows.of(folded.values(), snapshots)
+
+    def committed(self, position: int) -> None:
+        self._held.committed(position)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def _read(
+        self,
+        connection: AsyncConnection,
+        after: int,
+        until: int,
+        pages: "asyncio.Queue[list[LoggedEvent] | BaseException]",
+    ) -> None:
+        """Put the share's events in (after, until] on `pages`, a page at a time, an empty page last.
+
+        A task of its own on a connection of its own: it asks for the next page as soon as it has handed
+        one over, so PostgreSQL reads while the worker folds."""
+        try:
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            position, share = after, (self._shares, self._share)
+            while True:
+                rows = await driver.fetch(_READ_SHARE_SQL, position, until, *share, READ_PAGE_SIZE)
+                await pages.put([LoggedEvent(*row) for row in rows])
+                if not rows:
+                    return
+                position = rows[-1][0]
+        except Exception as error:  # the folding side raises it
+            await pages.put(error)
+
+
+# A stream's share: its id's hash (PostgreSQL's own, so every worker agrees) modulo the workers. Streams
+# other than leads' are read too, and passed over by the fold, as in one process.
+_READ_SHARE_SQL = (
+    "SELECT position, stream_id, type, schema_version, data::text, occurred_at, recorded_at FROM events"
+    " WHERE position > $1 AND position <= $2"
+    " AND mod(hashtext(stream_id) & 2147483647, $3) = $4 ORDER BY position LIMIT $5"
+)
+
+
+class _HeldProjections:
+    """The projections a worker folded, least recent first out — but never one the coordinator has not
+    committed yet: the read model does not have it, so the next batch could not read it back."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._projections: OrderedDict[str, LeadProjection] = OrderedDict()
+
+    def get(self, lead_id: str) -> LeadProjection | None:
+        return self._projections.get(lead_id)
+
+    def folded(self, projections: Iterable[LeadProjection]) -> None:
+        for projection in projections:
+            lead_id = str(projection.state.lead_id)
+            self._projections[lead_id] = projection
+            self._projections.move_to_end(lead_id)
+
+    def committed(self, position: int) -> None:
+        while len(self._projections) > self._size:
+            lead_id, oldest = next(iter(self._projections.items()))
+            if oldest.position > position:
+                break
+            del self._projections[lead_id]

@@ -1,0 +1,162 @@
+"""A rebuild on PostgreSQL folded by worker processes (services/projections/rebuild_workers.py): the same
+read models as one process builds, tailing projectors that wait for it, and batches that are either
+written whole with their checkpoint or not at all."""
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from events import model as ev
+from services.persistence.engine import create_engine
+from services.persistence.event_store import SqlEventStore
+from services.persistence.migrate import upgrade_database
+from services.projections import rebuild_workers
+from services.projections.projector import REBUILD_LOCK_KEY, Projector
+from services.projections.rebuild_workers import RebuildWorkerError
+from services.projections.tables import SNAPSHOT_EVERY, lead_snapshots, lead_summaries, projection_checkpoints
+from tests.integration.test_projections import Lead, at, build_varied_history, snapshot
+
+pytestmark = pytest.mark.postgres
+BATCH = 40  # events per rebuild batch: several batches, so the workers fold one while the last is written
+
+
+@pytest.fixture
+async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    await upgrade_database(postgres_url)
+    engine = create_engine(postgres_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def store(engine: AsyncEngine) -> AsyncIterator[SqlEventStore]:
+    store = SqlEventStore(engine)
+    yield store
+    await store.close()
+
+
+def in_workers(engine: AsyncEngine) -> Projector:
+    return Projector(engine, batch_size=BATCH, rebuild_batch_size=BATCH, rebuild_workers=2)
+
+
+async def long_and_varied_log(engine: AsyncEngine, store: SqlEventStore) -> None:
+    """Leads through every kind of step, and one long enough for a snapshot, projected as they go."""
+    projector = Projector(engine, batch_size=3)
+    await build_varied_history(store, projector)
+    long_lead = await Lead(store).signal(at(2025, 5, 1), "Langlopend BV")
+    for number in range(SNAPSHOT_EVERY + 20):
+        await long_lead.add(ev.NoteAdded(note_id=uuid4(), text=f"note {number}"), at(2025, 5, 2))
+    while await projector.run_once():
+        pass
+
+
+async def checkpoint(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(select(projection_checkpoints.c.position))).scalar_one())
+
+
+async def test_a_rebuild_folded_by_worker_processes_gives_the_read_models_one_process_gives(
+    engine: AsyncEngine, store: SqlEventStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    await long_and_varied_log(engine, store)
+    incremental = await snapshot(engine)
+
+    with caplog.at_level(logging.INFO, logger="groeiruimte.projector"):
+        applied = await in_workers(engine).rebuild()
+
+    assert applied == len(await store.read_all()) > 5 * BATCH
+    assert await snapshot(engine) == incremental
+    assert len(incremental["lead_snapshots"]) == 1
+    assert f"rebuild: {applied} events folded by 2 worker processes" in caplog.messages
+
+
+async def test_tailing_projectors_leave_the_log_to_a_rebuild_that_runs(
+    engine: AsyncEngine, store: SqlEventStore, postgres_url: str
+) -> None:
+    await Lead(store).signal(at(2025, 3, 1))
+    rebuilding = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+    try:
+        await rebuilding.execute("SELECT pg_advisory_lock($1)", REBUILD_LOCK_KEY)  # as a rebuild holds it
+
+        assert await Projector(engine).run_once() == 0
+        assert await checkpoint(engine) == 0
+
+        await rebuilding.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK_KEY)
+        assert await Projector(engine).run_once() == 1
+    finally:
+        await rebuilding.close()
+
+
+async def test_a_rebuild_finishes_one_batch_at_a_time_when_another_projector_moved_its_checkpoint(
+    engine: AsyncEngine, store: SqlEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await long_and_varied_log(engine, store)
+    incremental = await snapshot(engine)
+    commit = rebuild_workers._commit
+    commits = 0
+
+    async def after_an_unaware_projector(*arguments: Any) -> bool:
+        nonlocal commits
+        commits += 1
+        if commits == 2:  # a projector that does not know the rebuild's lock folds a batch first
+            await Projector(engine, batch_size=5)._project_batch(5)
+        return await commit(*arguments)
+
+    monkeypatch.setattr(rebuild_workers, "_commit", after_an_unaware_projector)
+
+    applied = await in_workers(engine).rebuild()
+
+    assert commits == 2
+    assert applied + 5 == len(await store.read_all())  # those five were the other projector's
+    assert await snapshot(engine) == incremental
+
+
+async def test_a_worker_that_fails_stops_the_rebuild_and_the_written_batches_stay(
+    engine: AsyncEngine, store: SqlEventStore
+) -> None:
+    await long_and_varied_log(engine, store)
+    # A history that cannot start with a note: the fold refuses it, several batches into the log.
+    await Lead(store).add(ev.NoteAdded(note_id=uuid4(), text="orphan"), at(2025, 6, 1))
+
+    with pytest.raises(RebuildWorkerError, match="cannot start"):
+        await in_workers(engine).rebuild()
+
+    written = await checkpoint(engine)
+    assert 0 < written < len(await store.read_all()) and written % BATCH == 0
+    async with engine.connect() as connection:
+        leads = (await connection.execute(select(lead_summaries.c.lead_id))).scalars().all()
+        snapshots = (await connection.execute(select(lead_snapshots.c.lead_id))).scalars().all()
+    assert len(leads) == 5 and len(snapshots) == 1
+    # The rebuild's lock went with it: a tailing projector goes on from the last written batch.
+    with pytest.raises(ValueError, match="cannot start"):
+        await Projector(engine, batch_size=1000).run_once()
+
+
+async def test_the_cli_rebuild_folds_in_worker_processes(
+    engine: AsyncEngine, store: SqlEventStore, postgres_url: str
+) -> None:
+    await long_and_varied_log(engine, store)
+    incremental = await snapshot(engine)
+    command = [sys.executable, "-m", "services.cli", "projections", "rebuild"]
+    environment = {**os.environ, "GROEIRUIMTE_DATABASE_URL": postgres_url}
+
+    rebuild = await asyncio.create_subprocess_exec(
+        *command, "--workers", "2", "--batch-size", str(BATCH), env=environment,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output, errors = await rebuild.communicate()
+
+    assert rebuild.returncode == 0, errors.decode()
+    applied = len(await store.read_all())
+    assert f"rebuilt read models from {applied} events" in output.decode()
+    assert f"rebuild: {applied} events folded by 2 worker processes" in errors.decode()
+    assert await snapshot(engine) == incremental
