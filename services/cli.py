@@ -109,7 +109,7 @@ def token(
 @projections.command("rebuild")
 def rebuild(
     workers: int | None = typer.Option(
-        None, min=1, help="processes that fold the log on PostgreSQL; default: one per core"
+        None, min=1, help="processes that fold the log; default: one per core"
     ),
     batch_size: int | None = typer.Option(
         None, min=1, help="events written per transaction; default 200,000 (more: faster, more memory)"

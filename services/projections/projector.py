@@ -43,7 +43,7 @@ REBUILD_LOCK_KEY = 0x67726F65
 
 
 def default_rebuild_workers() -> int:
-    """Processes that fold a rebuild on PostgreSQL: one per core (the writes and PostgreSQL overlap them)."""
+    """Processes that fold a rebuild: one per core (the writes and the database's own work overlap them)."""
     return max(os.cpu_count() or 1, 1)
 
 
@@ -98,7 +98,7 @@ class Projector:
     async def rebuild(self) -> int:
         """Empty the read models and project the whole log again; returns the events applied.
 
-        On PostgreSQL with more than one rebuild worker the events are folded in worker processes
+        With more than one rebuild worker the events are folded in worker processes
         (services/projections/rebuild_workers.py); whatever they leave — events appended meanwhile, or all
         of it should another projector move the checkpoint — is projected here, one batch at a time."""
         async with _rebuild_lock(self._engine):
@@ -117,7 +117,7 @@ class Projector:
 
     async def _project_in_workers(self) -> int:
         workers = self._rebuild_workers
-        if workers < 2 or self._engine.dialect.name != "postgresql":
+        if workers < 2:
             return 0
         batch_size, cached_leads = self._rebuild_batch_size, self._cached_leads
         total = await project_in_workers(

@@ -1,4 +1,4 @@
-"""A rebuild on PostgreSQL with the fold spread over worker processes, each taking a share of the leads.
+"""A rebuild with the fold spread over worker processes, each taking a share of the leads.
 
 Folding is most of a rebuild's time, and in one process it runs on one core. Here the process that runs the
 rebuild (the coordinator) cuts the log into batches of positions; every worker reads the batch's events of
@@ -8,14 +8,15 @@ checkpoint in one transaction, exactly as a batch in one process does: a crash l
 checkpoint consistent, and a tailing projector continues from there. While it writes batch k, the workers
 fold k+1.
 
-The rebuild holds its advisory lock meanwhile, so tailing projectors leave the checkpoint alone. Should it
-still have moved (a projector that does not know the lock), the batch folded ahead is dropped and the caller
-goes on one batch at a time.
+On PostgreSQL the rebuild holds its advisory lock meanwhile, so tailing projectors leave the checkpoint
+alone. Should it still have moved (on SQLite, or a projector that does not know the lock), the batch folded
+ahead is dropped and the caller goes on one batch at a time.
 """
 
 import asyncio
 import multiprocessing
 import traceback
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,10 +25,11 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Text, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.persistence.engine import create_engine
+from services.persistence.tables import events
 from services.projections.folding import (
     READ_PAGE_SIZE,
     LeadProjection,
@@ -133,14 +135,18 @@ class _Workers:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
+        # All are told first, then waited for: each takes a moment to let go of what it held.
+        stopping = [] if self._busy else [process for process in self._processes if process.is_alive()]
         for pipe, process in zip(self._pipes, self._processes, strict=True):
-            # A worker still folding a batch that will not be written is not waited for.
-            if not self._busy and process.is_alive():
+            if process in stopping:
                 pipe.send(None)
-                process.join(WORKER_STOP_SECONDS)
+        for process in self._processes:
+            # A worker still folding a batch that will not be written is not waited for.
+            process.join(WORKER_STOP_SECONDS if process in stopping else 0)
             if process.is_alive():
                 process.terminate()
                 process.join()
+        for pipe in self._pipes:
             pipe.close()
 
     def fold(self, batch: _Batch) -> None:
@@ -237,19 +243,34 @@ class _ShareFolder:
         """Put the share's events in (after, until] on `pages`, a page at a time, an empty page last.
 
         A task of its own on a connection of its own: it asks for the next page as soon as it has handed
-        one over, so PostgreSQL reads while the worker folds."""
+        one over, so the database reads while the worker folds."""
         try:
-            driver = (await connection.get_raw_connection()).driver_connection
-            assert driver is not None
-            position, share = after, (self._shares, self._share)
-            while True:
-                rows = await driver.fetch(_READ_SHARE_SQL, position, until, *share, READ_PAGE_SIZE)
-                await pages.put([LoggedEvent(*row) for row in rows])
-                if not rows:
-                    return
-                position = rows[-1][0]
+            position: int | None = after
+            while position is not None:
+                page, position = await self._page(connection, position, until)
+                if page or position is None:
+                    await pages.put(page)
         except Exception as error:  # the folding side raises it
             await pages.put(error)
+
+    async def _page(
+        self, connection: AsyncConnection, after: int, until: int
+    ) -> tuple[list[LoggedEvent], int | None]:
+        """The share's events among the next page of the log, and the position the page reached (None
+        when there was nothing left)."""
+        if connection.dialect.name == "postgresql":
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            share = (self._shares, self._share)
+            rows = await driver.fetch(_READ_SHARE_SQL, after, until, *share, READ_PAGE_SIZE)
+            return [LoggedEvent(*row) for row in rows], (rows[-1][0] if rows else None)
+        # SQLite has no hash of its own to share the streams by: every worker reads the page, keeps its own.
+        logged = [
+            LoggedEvent(*row)
+            for row in await connection.execute(_READ_PAGE, {"after": after, "until": until})
+        ]
+        mine = [row for row in logged if zlib.crc32(row.stream_id.encode()) % self._shares == self._share]
+        return mine, (logged[-1].position if logged else None)
 
 
 # A stream's share: its id's hash (PostgreSQL's own, so every worker agrees) modulo the workers. Streams
@@ -258,6 +279,20 @@ _READ_SHARE_SQL = (
     "SELECT position, stream_id, type, schema_version, data::text, occurred_at, recorded_at FROM events"
     " WHERE position > $1 AND position <= $2"
     " AND mod(hashtext(stream_id) & 2147483647, $3) = $4 ORDER BY position LIMIT $5"
+)
+_READ_PAGE = (
+    select(
+        events.c.position,
+        events.c.stream_id,
+        events.c.type,
+        events.c.schema_version,
+        events.c.data.cast(Text),
+        events.c.occurred_at,
+        events.c.recorded_at,
+    )
+    .where(events.c.position > bindparam("after"), events.c.position <= bindparam("until"))
+    .order_by(events.c.position)
+    .limit(READ_PAGE_SIZE)
 )
 
 

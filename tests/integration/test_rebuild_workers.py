@@ -1,6 +1,6 @@
-"""A rebuild on PostgreSQL folded by worker processes (services/projections/rebuild_workers.py): the same
-read models as one process builds, tailing projectors that wait for it, and batches that are either
-written whole with their checkpoint or not at all."""
+"""A rebuild folded by worker processes (services/projections/rebuild_workers.py), on SQLite and PostgreSQL:
+the same read models as one process builds, batches written whole with their checkpoint or not at all,
+and on PostgreSQL tailing projectors that wait for it."""
 
 import asyncio
 import logging
@@ -25,12 +25,11 @@ from services.projections.rebuild_workers import RebuildWorkerError
 from services.projections.tables import SNAPSHOT_EVERY, lead_snapshots, lead_summaries, projection_checkpoints
 from tests.integration.test_projections import Lead, at, build_varied_history, snapshot
 
-pytestmark = pytest.mark.postgres
 BATCH = 40  # events per rebuild batch: several batches, so the workers fold one while the last is written
 
 
 @pytest.fixture
-async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+async def postgres_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
     await upgrade_database(postgres_url)
     engine = create_engine(postgres_url)
     yield engine
@@ -79,10 +78,14 @@ async def test_a_rebuild_folded_by_worker_processes_gives_the_read_models_one_pr
     assert f"rebuild: {applied} events folded by 2 worker processes" in caplog.messages
 
 
+@pytest.mark.postgres
 async def test_tailing_projectors_leave_the_log_to_a_rebuild_that_runs(
-    engine: AsyncEngine, store: SqlEventStore, postgres_url: str
+    postgres_engine: AsyncEngine, postgres_url: str
 ) -> None:
+    engine = postgres_engine
+    store = SqlEventStore(engine)
     await Lead(store).signal(at(2025, 3, 1))
+    await store.close()
     rebuilding = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
     try:
         await rebuilding.execute("SELECT pg_advisory_lock($1)", REBUILD_LOCK_KEY)  # as a rebuild holds it
@@ -141,9 +144,12 @@ async def test_a_worker_that_fails_stops_the_rebuild_and_the_written_batches_sta
         await Projector(engine, batch_size=1000).run_once()
 
 
+@pytest.mark.postgres
 async def test_the_cli_rebuild_folds_in_worker_processes(
-    engine: AsyncEngine, store: SqlEventStore, postgres_url: str
+    postgres_engine: AsyncEngine, postgres_url: str
 ) -> None:
+    engine = postgres_engine
+    store = SqlEventStore(engine)
     await long_and_varied_log(engine, store)
     incremental = await snapshot(engine)
     command = [sys.executable, "-m", "services.cli", "projections", "rebuild"]
@@ -160,3 +166,4 @@ async def test_the_cli_rebuild_folds_in_worker_processes(
     assert f"rebuilt read models from {applied} events" in output.decode()
     assert f"rebuild: {applied} events folded by 2 worker processes" in errors.decode()
     assert await snapshot(engine) == incremental
+    await store.close()
