@@ -206,7 +206,8 @@ def _snapshot_row(state: LeadState, last: LoggedEvent, occurred_until: datetime)
 @dataclass(frozen=True)
 class ReadModelRows:
     """The rows a batch writes: each folded lead's summary, domains, partner requests and demands, and the
-    snapshots passed. Plain values, so a rebuild worker can send them to the process that writes them."""
+    snapshots passed; and how many events they fold. Plain values, so a rebuild worker can send them to
+    the process that writes them."""
 
     lead_ids: list[str]
     summaries: list[dict[str, Any]]
@@ -214,29 +215,33 @@ class ReadModelRows:
     requests: list[dict[str, Any]]
     demands: list[dict[str, Any]]
     snapshots: list[dict[str, Any]]
+    events: int = 0
 
     @classmethod
-    def of(cls, projections: Iterable[LeadProjection], snapshots: list[dict[str, Any]]) -> "ReadModelRows":
+    def of(
+        cls, projections: Iterable[LeadProjection], snapshots: list[dict[str, Any]], *, events: int = 0
+    ) -> "ReadModelRows":
         folded = list(projections)
         summaries = [
             summary_row(p.state, p.investment_confirmed_at, p.position) | {"occurred_until": p.occurred_until}
             for p in folded
         ]
+        domains = [(s["lead_id"], sorted(set(s["domains"]))) for s in summaries]
         return cls(
             lead_ids=[s["lead_id"] for s in summaries],
             summaries=summaries,
-            domains=[
-                {"lead_id": s["lead_id"], "domain": d} for s in summaries for d in sorted(set(s["domains"]))
-            ],
+            domains=[{"lead_id": lead_id, "domain": d} for lead_id, names in domains for d in names],
             requests=[row for p in folded for row in partner_request_rows(p.state)],
             demands=[row for p in folded for row in demand_rows(p.state)],
             snapshots=snapshots,
+            events=events,
         )
 
     @classmethod
     def merged(cls, parts: Sequence["ReadModelRows"]) -> "ReadModelRows":
         """The rows of several workers' shares of one batch (their leads never overlap)."""
-        return cls(*([row for part in parts for row in getattr(part, name)] for name in _ROW_LISTS))
+        lists = {name: [row for part in parts for row in getattr(part, name)] for name in _ROW_LISTS}
+        return cls(**lists, events=sum(part.events for part in parts))
 
 
 _ROW_LISTS = ("lead_ids", "summaries", "domains", "requests", "demands", "snapshots")

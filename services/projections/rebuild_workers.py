@@ -25,7 +25,7 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Text, bindparam, select, text
+from sqlalchemy import Text, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.persistence.engine import create_engine
@@ -53,17 +53,16 @@ class RebuildWorkerError(RuntimeError):
 @dataclass(frozen=True)
 class _Batch:
     after: int  # the checkpoint it continues from
-    until: int  # the position of its last event
-    events: int
+    until: int  # the last position it covers
 
 
 async def project_in_workers(engine: AsyncEngine, *, workers: int, batch_size: int, cached_leads: int) -> int:
-    """Project the log after the checkpoint in batches of `batch_size` events folded by `workers`
+    """Project the log after the checkpoint in batches of `batch_size` positions folded by `workers`
     processes; returns the events applied. Leaves it to the caller when the log fits in one batch (starting
     processes would cost more than they save) or when another projector moves the checkpoint."""
     async with engine.connect() as connection:
         batch = await _next_batch(connection, await _checkpoint(connection), batch_size)
-    if batch is None or batch.events < batch_size:
+    if batch is None or batch.until - batch.after < batch_size:
         return 0
     total = 0
     with _Workers(engine.url.render_as_string(hide_password=False), workers, cached_leads) as pool:
@@ -71,13 +70,13 @@ async def project_in_workers(engine: AsyncEngine, *, workers: int, batch_size: i
         while batch is not None:
             async with engine.connect() as connection:
                 following = await _next_batch(connection, batch.until, batch_size)
-            parts = await pool.rows()
+            rows = ReadModelRows.merged(await pool.rows())
             if following is not None:
                 pool.fold(following)
-            if not await _commit(engine, batch, ReadModelRows.merged(parts)):
+            if not await _commit(engine, batch, rows):
                 return total
             pool.committed(batch.until)
-            total, batch = total + batch.events, following
+            total, batch = total + rows.events, following
     return total
 
 
@@ -88,13 +87,9 @@ async def _checkpoint(connection: AsyncConnection) -> int:
 
 
 async def _next_batch(connection: AsyncConnection, after: int, size: int) -> _Batch | None:
-    """The next `size` events after `after` (fewer at the log's end), or None when there are none."""
-    statement = text(
-        "SELECT max(position), count(*) FROM"
-        " (SELECT position FROM events WHERE position > :after ORDER BY position LIMIT :size) AS batch"
-    )
-    until, events = (await connection.execute(statement, {"after": after, "size": size})).one()
-    return None if until is None else _Batch(after, int(until), int(events))
+    """The next `size` positions after `after` (fewer at the log's head), or None at the head."""
+    head = (await connection.execute(select(func.max(events.c.position)))).scalar_one()
+    return None if head is None or head <= after else _Batch(after, min(after + size, int(head)))
 
 
 async def _commit(engine: AsyncEngine, batch: _Batch, rows: ReadModelRows) -> bool:
@@ -217,15 +212,17 @@ class _ShareFolder:
         pages: asyncio.Queue[list[LoggedEvent] | BaseException] = asyncio.Queue(maxsize=1)
         async with self._engine.connect() as reading, self._engine.begin() as loading:
             reader = asyncio.create_task(self._read(reading, after, until, pages))
+            events = 0
             try:
                 while page := await pages.get():
                     if isinstance(page, BaseException):
                         raise page
                     await fold_page(loading, page, folded, self._held, snapshots)
+                    events += len(page)
             finally:
                 reader.cancel()
         self._held.folded(folded.values())
-        return ReadModelRows.of(folded.values(), snapshots)
+        return ReadModelRows.of(folded.values(), snapshots, events=events)
 
     def committed(self, position: int) -> None:
         self._held.committed(position)
@@ -243,34 +240,31 @@ class _ShareFolder:
         """Put the share's events in (after, until] on `pages`, a page at a time, an empty page last.
 
         A task of its own on a connection of its own: it asks for the next page as soon as it has handed
-        one over, so the database reads while the worker folds."""
+        one over, so the database reads while the worker folds. Pages are ranges of positions, not LIMITs:
+        a LIMIT under the share's filter let PostgreSQL's planner scan and sort the rest of the batch for
+        every page (0.9 s instead of 12 ms, on a log not yet analysed)."""
         try:
-            position: int | None = after
-            while position is not None:
-                page, position = await self._page(connection, position, until)
-                if page or position is None:
+            position = after
+            while position < until:
+                upto = min(position + READ_PAGE_SIZE, until)
+                if page := await self._page(connection, position, upto):
                     await pages.put(page)
+                position = upto
+            await pages.put([])
         except Exception as error:  # the folding side raises it
             await pages.put(error)
 
-    async def _page(
-        self, connection: AsyncConnection, after: int, until: int
-    ) -> tuple[list[LoggedEvent], int | None]:
-        """The share's events among the next page of the log, and the position the page reached (None
-        when there was nothing left)."""
+    async def _page(self, connection: AsyncConnection, after: int, upto: int) -> list[LoggedEvent]:
+        """The share's events at positions in (after, upto], in log order."""
         if connection.dialect.name == "postgresql":
             driver = (await connection.get_raw_connection()).driver_connection
             assert driver is not None
-            share = (self._shares, self._share)
-            rows = await driver.fetch(_READ_SHARE_SQL, after, until, *share, READ_PAGE_SIZE)
-            return [LoggedEvent(*row) for row in rows], (rows[-1][0] if rows else None)
+            rows = await driver.fetch(_READ_SHARE_SQL, after, upto, self._shares, self._share)
+            return [LoggedEvent(*row) for row in rows]
         # SQLite has no hash of its own to share the streams by: every worker reads the page, keeps its own.
-        logged = [
-            LoggedEvent(*row)
-            for row in await connection.execute(_READ_PAGE, {"after": after, "until": until})
-        ]
-        mine = [row for row in logged if zlib.crc32(row.stream_id.encode()) % self._shares == self._share]
-        return mine, (logged[-1].position if logged else None)
+        result = await connection.execute(_READ_PAGE, {"after": after, "upto": upto})
+        logged = [LoggedEvent(*row) for row in result]
+        return [row for row in logged if zlib.crc32(row.stream_id.encode()) % self._shares == self._share]
 
 
 # A stream's share: its id's hash (PostgreSQL's own, so every worker agrees) modulo the workers. Streams
@@ -278,7 +272,7 @@ class _ShareFolder:
 _READ_SHARE_SQL = (
     "SELECT position, stream_id, type, schema_version, data::text, occurred_at, recorded_at FROM events"
     " WHERE position > $1 AND position <= $2"
-    " AND mod(hashtext(stream_id) & 2147483647, $3) = $4 ORDER BY position LIMIT $5"
+    " AND mod(hashtext(stream_id) & 2147483647, $3) = $4 ORDER BY position"
 )
 _READ_PAGE = (
     select(
@@ -290,9 +284,8 @@ _READ_PAGE = (
         events.c.occurred_at,
         events.c.recorded_at,
     )
-    .where(events.c.position > bindparam("after"), events.c.position <= bindparam("until"))
+    .where(events.c.position > bindparam("after"), events.c.position <= bindparam("upto"))
     .order_by(events.c.position)
-    .limit(READ_PAGE_SIZE)
 )
 
 
