@@ -3,10 +3,12 @@ the same read models as one process builds, batches written whole with their che
 and on PostgreSQL tailing projectors that wait for it."""
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -167,3 +169,86 @@ async def test_the_cli_rebuild_folds_in_worker_processes(
     assert f"rebuild: {applied} events folded by 2 worker processes" in errors.decode()
     assert await snapshot(engine) == incremental
     await store.close()
+
+
+async def until(condition: Callable[[], Awaitable[bool]], what: str, within: float = 30) -> None:
+    for _ in range(int(within / 0.01)):
+        if await condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not within {within} s: {what}")
+
+
+@pytest.mark.postgres
+async def test_a_rebuild_killed_midway_leaves_read_models_that_tailing_projection_completes(
+    postgres_engine: AsyncEngine, postgres_url: str
+) -> None:
+    engine = postgres_engine
+    store = SqlEventStore(engine)
+    await long_and_varied_log(engine, store)  # the long lead's snapshot comes in one of the last batches
+    incremental = await snapshot(engine)
+    logged = len(await store.read_all())
+    raw = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+    command = ["projections", "rebuild", "--workers", "2", "--batch-size", "10"]
+    rebuild = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", *command,
+        env={**os.environ, "GROEIRUIMTE_DATABASE_URL": postgres_url},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        # Hold the rebuild at the batch that writes the snapshot, and kill it there.
+        await until(lambda: _between(checkpoint(engine), 0, logged), "the rebuild wrote its first batch")
+        workers = spawned_workers(rebuild.pid)
+        async with raw.transaction():
+            await raw.execute("LOCK TABLE lead_snapshots IN SHARE MODE")
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'"
+            database = postgres_url.rsplit("/", 1)[1]
+
+            async def blocked() -> bool:
+                return bool(await raw.fetchval(waiting, database))
+
+            await until(blocked, "the rebuild waits for the snapshots")
+            rebuild.kill()
+            await rebuild.wait()
+        assert 0 < await checkpoint(engine) < logged
+
+        # The workers went with it, and the rebuild's lock with its session: tailing projection completes.
+        assert len(workers) == 2
+        await until(lambda: _none_alive(workers), "the rebuild's workers stopped")
+        projector = Projector(engine, batch_size=50)
+        while await projector.run_once():
+            pass
+        assert await checkpoint(engine) == logged
+        assert await snapshot(engine) == incremental
+    finally:
+        if rebuild.returncode is None:
+            rebuild.kill()
+        await raw.close()
+        await store.close()
+
+
+def spawned_workers(pid: int) -> list[int]:
+    """The multiprocessing worker processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            child = f"\nPPid:\t{pid}\n" in status.read_text()
+            if child and b"spawn_main" in (status.parent / "cmdline").read_bytes():
+                found.append(int(status.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting for its new parent to reap it does not)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+async def _none_alive(pids: list[int]) -> bool:
+    return not any(map(running, pids))
+
+
+async def _between(value: Awaitable[int], low: int, high: int) -> bool:
+    return low < await value < high
