@@ -93,6 +93,11 @@ def principal_from(claims: dict[str, Any], roles_claim: str = "roles", org_claim
 
 def verify_development_token(settings: Settings, token: str) -> Principal:
     """A development token; refused outside development whatever its signature."""
+    return principal_from(development_claims(settings, token))
+
+
+def development_claims(settings: Settings, token: str) -> dict[str, Any]:
+    """The verified claims of a development token; refused outside development whatever its signature."""
     secret = settings.development_secret
     if secret is None:
         raise AuthenticationError("development tokens are not accepted")
@@ -107,7 +112,7 @@ def verify_development_token(settings: Settings, token: str) -> Principal:
         )
     except jwt.PyJWTError as error:
         raise AuthenticationError(f"invalid token: {error}") from error
-    return principal_from(claims)
+    return claims
 
 
 def verify_token(settings: Settings, token: str) -> Principal:

@@ -125,6 +125,39 @@ def test_production_refuses_development_tokens_even_with_the_development_secret(
         TokenVerifier(production(provider)).verify(forged)
 
 
+def test_a_verified_token_is_not_checked_again_until_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(_env_file=None)
+    expires = int(time.time()) + 2
+    claims = {"sub": "eve", "org": "nfia", "roles": ["coordinator"], "exp": expires}
+    audience = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience}
+    token = jwt.encode(claims | audience, DEVELOPMENT_SECRET)
+    decode, checked = jwt.decode, []
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: checked.append(a) or decode(*a, **k))
+    verifier = TokenVerifier(settings)
+
+    assert [verifier.verify(token).sub for _ in range(5)] == ["eve"] * 5
+    assert len(checked) == 1
+
+    time.sleep(max(0.0, expires - time.time()) + 0.1)
+    with pytest.raises(AuthenticationError, match="expired"):
+        verifier.verify(token)
+
+
+def test_tokens_verified_with_a_withdrawn_key_are_refused_once_the_key_set_is_fetched_again(
+    provider: LocalProvider,
+) -> None:
+    verifier = TokenVerifier(production(provider))
+    old = provider.token(roles=["auditor"], org="nfia")
+    verifier.verify(old)
+    provider.rotate()  # the old key is withdrawn; the cached key set still holds it
+    assert verifier.verify(old).org == "nfia"
+
+    verifier.verify(provider.token(roles=["auditor"], org="nfia"))  # a new key id: the set is fetched again
+
+    with pytest.raises(AuthenticationError):
+        verifier.verify(old)
+
+
 def test_an_unreachable_key_set_is_a_provider_outage_not_a_bad_token(provider: LocalProvider) -> None:
     verifier = TokenVerifier(production(provider, oidc_jwks_url="http://127.0.0.1:9/jwks"))
     with pytest.raises(IdentityProviderUnavailableError):
