@@ -39,6 +39,13 @@ async def postgres_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
+async def postgres_store(postgres_engine: AsyncEngine) -> AsyncIterator[SqlEventStore]:
+    store = SqlEventStore(postgres_engine)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
 async def store(engine: AsyncEngine) -> AsyncIterator[SqlEventStore]:
     store = SqlEventStore(engine)
     yield store
@@ -82,12 +89,10 @@ async def test_a_rebuild_folded_by_worker_processes_gives_the_read_models_one_pr
 
 @pytest.mark.postgres
 async def test_tailing_projectors_leave_the_log_to_a_rebuild_that_runs(
-    postgres_engine: AsyncEngine, postgres_url: str
+    postgres_engine: AsyncEngine, postgres_store: SqlEventStore, postgres_url: str
 ) -> None:
     engine = postgres_engine
-    store = SqlEventStore(engine)
-    await Lead(store).signal(at(2025, 3, 1))
-    await store.close()
+    await Lead(postgres_store).signal(at(2025, 3, 1))
     rebuilding = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
     try:
         await rebuilding.execute("SELECT pg_advisory_lock($1)", REBUILD_LOCK_KEY)  # as a rebuild holds it
@@ -148,19 +153,13 @@ async def test_a_worker_that_fails_stops_the_rebuild_and_the_written_batches_sta
 
 @pytest.mark.postgres
 async def test_the_cli_rebuild_folds_in_worker_processes(
-    postgres_engine: AsyncEngine, postgres_url: str
+    postgres_engine: AsyncEngine, postgres_store: SqlEventStore, postgres_url: str
 ) -> None:
-    engine = postgres_engine
-    store = SqlEventStore(engine)
+    engine, store = postgres_engine, postgres_store
     await long_and_varied_log(engine, store)
     incremental = await snapshot(engine)
-    command = [sys.executable, "-m", "services.cli", "projections", "rebuild"]
-    environment = {**os.environ, "GROEIRUIMTE_DATABASE_URL": postgres_url}
 
-    rebuild = await asyncio.create_subprocess_exec(
-        *command, "--workers", "2", "--batch-size", str(BATCH), env=environment,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    rebuild = await cli_rebuild(postgres_url, BATCH, output=asyncio.subprocess.PIPE)
     output, errors = await rebuild.communicate()
 
     assert rebuild.returncode == 0, errors.decode()
@@ -168,7 +167,15 @@ async def test_the_cli_rebuild_folds_in_worker_processes(
     assert f"rebuilt read models from {applied} events" in output.decode()
     assert f"rebuild: {applied} events folded by 2 worker processes" in errors.decode()
     assert await snapshot(engine) == incremental
-    await store.close()
+
+
+async def cli_rebuild(database_url: str, batch_size: int, *, output: int) -> asyncio.subprocess.Process:
+    """`groeiruimte projections rebuild --workers 2` in a process of its own."""
+    options = ["--workers", "2", "--batch-size", str(batch_size)]
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "projections", "rebuild", *options,
+        env={**os.environ, "GROEIRUIMTE_DATABASE_URL": database_url}, stdout=output, stderr=output,
+    )  # fmt: skip
 
 
 async def until(condition: Callable[[], Awaitable[bool]], what: str, within: float = 30) -> None:
@@ -181,20 +188,14 @@ async def until(condition: Callable[[], Awaitable[bool]], what: str, within: flo
 
 @pytest.mark.postgres
 async def test_a_rebuild_killed_midway_leaves_read_models_that_tailing_projection_completes(
-    postgres_engine: AsyncEngine, postgres_url: str
+    postgres_engine: AsyncEngine, postgres_store: SqlEventStore, postgres_url: str
 ) -> None:
-    engine = postgres_engine
-    store = SqlEventStore(engine)
+    engine, store = postgres_engine, postgres_store
     await long_and_varied_log(engine, store)  # the long lead's snapshot comes in one of the last batches
     incremental = await snapshot(engine)
     logged = len(await store.read_all())
     raw = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
-    command = ["projections", "rebuild", "--workers", "2", "--batch-size", "10"]
-    rebuild = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli", *command,
-        env={**os.environ, "GROEIRUIMTE_DATABASE_URL": postgres_url},
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    rebuild = await cli_rebuild(postgres_url, 10, output=asyncio.subprocess.DEVNULL)
     try:
         # Hold the rebuild at the batch that writes the snapshot, and kill it there.
         await until(lambda: _between(checkpoint(engine), 0, logged), "the rebuild wrote its first batch")
@@ -224,7 +225,6 @@ async def test_a_rebuild_killed_midway_leaves_read_models_that_tailing_projectio
         if rebuild.returncode is None:
             rebuild.kill()
         await raw.close()
-        await store.close()
 
 
 def spawned_workers(pid: int) -> list[int]:
