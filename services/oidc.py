@@ -84,11 +84,10 @@ class TokenVerifier:
         except jwt.PyJWTError as error:
             raise AuthenticationError(f"invalid token: {error}") from error
         try:
-            return principal_from(claims, settings.oidc_roles_claim, settings.oidc_org_claim), float(
-                claims["exp"]
-            )
+            principal = principal_from(claims, settings.oidc_roles_claim, settings.oidc_org_claim)
         except AuthenticationError as error:
             raise UnknownUserError(str(error)) from error
+        return principal, float(claims["exp"])
 
     def _key_set(self) -> object | None:
         """The provider's key set as cached now (None when none is, or without a provider)."""

@@ -1,15 +1,16 @@
 """Folding events of the log into read-model rows, and writing them: what every projector batch does.
 
-The projector (services/projections/projector.py) runs these in one process; a rebuild on PostgreSQL also
-runs them in worker processes (services/projections/rebuild_workers.py), each on its share of the leads.
+The projector (services/projections/projector.py) runs these in one process; a rebuild also runs them in
+worker processes (services/projections/rebuild_workers.py), each on its share of the leads.
 """
 
 import contextlib
 import gc
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Text, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,10 +62,34 @@ class LoggedEvent:
     recorded_at: datetime
 
 
-class KnownProjections(Protocol):
-    """Where a fold finds the projections of leads it folded before, without reading the read model."""
+class RecentProjections:
+    """Where a fold finds the projections of leads folded before, without reading the read model: the
+    most recent `size`, least recent first out — but never one whose batch is not committed yet (the read
+    model does not have it, so a later batch could not read it back)."""
 
-    def get(self, lead_id: str) -> LeadProjection | None: ...
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._projections: OrderedDict[str, LeadProjection] = OrderedDict()
+
+    def get(self, lead_id: str) -> LeadProjection | None:
+        return self._projections.get(lead_id)
+
+    def keep(self, projections: Iterable[LeadProjection]) -> None:
+        for projection in projections:
+            lead_id = str(projection.state.lead_id)
+            self._projections[lead_id] = projection
+            self._projections.move_to_end(lead_id)
+
+    def trim(self, committed: int) -> None:
+        """Let go of the least recent beyond `size`, of those committed by position `committed`."""
+        while len(self._projections) > self._size:
+            lead_id, oldest = next(iter(self._projections.items()))
+            if oldest.position > committed:
+                break
+            del self._projections[lead_id]
+
+    def clear(self) -> None:
+        self._projections.clear()
 
 
 @contextlib.contextmanager
@@ -133,7 +158,7 @@ async def fold_page(
     connection: AsyncConnection,
     rows: Sequence[LoggedEvent],
     folded: dict[str, LeadProjection],
-    cache: KnownProjections,
+    cache: RecentProjections,
     snapshots: list[dict[str, Any]],
 ) -> None:
     """Fold a page of events into `folded`, starting each lead from this batch, the cache or the table;
@@ -209,7 +234,6 @@ class ReadModelRows:
     snapshots passed; and how many events they fold. Plain values, so a rebuild worker can send them to
     the process that writes them."""
 
-    lead_ids: list[str]
     summaries: list[dict[str, Any]]
     domains: list[dict[str, Any]]
     requests: list[dict[str, Any]]
@@ -228,7 +252,6 @@ class ReadModelRows:
         ]
         domains = [(s["lead_id"], sorted(set(s["domains"]))) for s in summaries]
         return cls(
-            lead_ids=[s["lead_id"] for s in summaries],
             summaries=summaries,
             domains=[{"lead_id": lead_id, "domain": d} for lead_id, names in domains for d in names],
             requests=[row for p in folded for row in partner_request_rows(p.state)],
@@ -244,14 +267,14 @@ class ReadModelRows:
         return cls(**lists, events=sum(part.events for part in parts))
 
 
-_ROW_LISTS = ("lead_ids", "summaries", "domains", "requests", "demands", "snapshots")
+_ROW_LISTS = ("summaries", "domains", "requests", "demands", "snapshots")
 
 
 async def write_rows(connection: AsyncConnection, rows: ReadModelRows) -> None:
     """Upsert a batch's rows; a lead's domains are replaced as a whole."""
     if rows.summaries:
         await connection.execute(_upsert(connection, lead_summaries), rows.summaries)
-    for chunk in _chunks(rows.lead_ids):
+    for chunk in _chunks([summary["lead_id"] for summary in rows.summaries]):
         await connection.execute(delete(lead_domains).where(lead_domains.c.lead_id.in_(chunk)))
     for table, values in (
         (lead_domains, rows.domains),

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -22,6 +21,7 @@ from services.projections.folding import (
     READ_PAGE_SIZE,
     LeadProjection,
     ReadModelRows,
+    RecentProjections,
     fold_page,
     lock_checkpoint,
     no_cyclic_collections,
@@ -153,13 +153,12 @@ class Projector:
         return applied
 
 
-class _ProjectionCache:
+class _ProjectionCache(RecentProjections):
     """The projections of recently projected leads as committed at `position`, least recent first out."""
 
     def __init__(self, size: int) -> None:
-        self._size = size
+        super().__init__(size)
         self._position: int | None = None
-        self._projections: OrderedDict[str, LeadProjection] = OrderedDict()
 
     def continue_from(self, checkpoint: int) -> None:
         """Keep the cache only when the read models are still where this projector left them."""
@@ -167,19 +166,12 @@ class _ProjectionCache:
             self.reset(checkpoint)
 
     def reset(self, position: int) -> None:
-        self._projections.clear()
+        self.clear()
         self._position = position
 
-    def get(self, lead_id: str) -> LeadProjection | None:
-        return self._projections.get(lead_id)
-
     def committed(self, projections: Iterable[LeadProjection], position: int) -> None:
-        for projection in projections:
-            lead_id = str(projection.state.lead_id)
-            self._projections[lead_id] = projection
-            self._projections.move_to_end(lead_id)
-        while len(self._projections) > self._size:
-            self._projections.popitem(last=False)
+        self.keep(projections)
+        self.trim(position)
         self._position = position
 
 

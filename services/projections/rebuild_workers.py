@@ -17,31 +17,30 @@ import asyncio
 import multiprocessing
 import traceback
 import zlib
-from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Text, bindparam, func, select
+from sqlalchemy import Text, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.persistence.engine import create_engine
-from services.persistence.tables import events
+from services.persistence.tables import events, log_head
 from services.projections.folding import (
     READ_PAGE_SIZE,
     LeadProjection,
     LoggedEvent,
     ReadModelRows,
+    RecentProjections,
     fold_page,
     lock_checkpoint,
     no_cyclic_collections,
     set_checkpoint,
     write_rows,
 )
-from services.projections.tables import CHECKPOINT_NAME, projection_checkpoints
+from services.projections.read_cache import checkpoint_position
 
 WORKER_STOP_SECONDS = 10.0
 
@@ -61,7 +60,7 @@ async def project_in_workers(engine: AsyncEngine, *, workers: int, batch_size: i
     processes; returns the events applied. Leaves it to the caller when the log fits in one batch (starting
     processes would cost more than they save) or when another projector moves the checkpoint."""
     async with engine.connect() as connection:
-        batch = await _next_batch(connection, await _checkpoint(connection), batch_size)
+        batch = await _next_batch(connection, await checkpoint_position(connection) or 0, batch_size)
     if batch is None or batch.until - batch.after < batch_size:
         return 0
     total = 0
@@ -80,15 +79,9 @@ async def project_in_workers(engine: AsyncEngine, *, workers: int, batch_size: i
     return total
 
 
-async def _checkpoint(connection: AsyncConnection) -> int:
-    checkpoints = projection_checkpoints
-    statement = select(checkpoints.c.position).where(checkpoints.c.name == CHECKPOINT_NAME)
-    return int((await connection.execute(statement)).scalar_one())
-
-
 async def _next_batch(connection: AsyncConnection, after: int, size: int) -> _Batch | None:
     """The next `size` positions after `after` (fewer at the log's head), or None at the head."""
-    head = (await connection.execute(select(func.max(events.c.position)))).scalar_one()
+    head = (await connection.execute(select(log_head.c.last_position))).scalar_one_or_none()
     return None if head is None or head <= after else _Batch(after, min(after + size, int(head)))
 
 
@@ -204,7 +197,7 @@ class _ShareFolder:
     def __init__(self, url: str, share: int, shares: int, cached_leads: int) -> None:
         self._engine = create_engine(url, pool_size=2)  # one reads the log, one the read model
         self._share, self._shares = share, shares
-        self._held = _HeldProjections(cached_leads)
+        self._held = RecentProjections(cached_leads)
 
     async def fold(self, after: int, until: int) -> ReadModelRows:
         folded: dict[str, LeadProjection] = {}
@@ -221,11 +214,11 @@ class _ShareFolder:
                     events += len(page)
             finally:
                 reader.cancel()
-        self._held.folded(folded.values())
+        self._held.keep(folded.values())
         return ReadModelRows.of(folded.values(), snapshots, events=events)
 
     def committed(self, position: int) -> None:
-        self._held.committed(position)
+        self._held.trim(position)
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -287,28 +280,3 @@ _READ_PAGE = (
     .where(events.c.position > bindparam("after"), events.c.position <= bindparam("upto"))
     .order_by(events.c.position)
 )
-
-
-class _HeldProjections:
-    """The projections a worker folded, least recent first out — but never one the coordinator has not
-    committed yet: the read model does not have it, so the next batch could not read it back."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._projections: OrderedDict[str, LeadProjection] = OrderedDict()
-
-    def get(self, lead_id: str) -> LeadProjection | None:
-        return self._projections.get(lead_id)
-
-    def folded(self, projections: Iterable[LeadProjection]) -> None:
-        for projection in projections:
-            lead_id = str(projection.state.lead_id)
-            self._projections[lead_id] = projection
-            self._projections.move_to_end(lead_id)
-
-    def committed(self, position: int) -> None:
-        while len(self._projections) > self._size:
-            lead_id, oldest = next(iter(self._projections.items()))
-            if oldest.position > position:
-                break
-            del self._projections[lead_id]
