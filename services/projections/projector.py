@@ -191,8 +191,9 @@ async def _rebuild_lock(engine: AsyncEngine) -> AsyncIterator[None]:
         finally:
             try:
                 await autocommit.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": REBUILD_LOCK_KEY})
-            except (OSError, DBAPIError):
-                # Never hand a connection that may still hold the lock back to the pool.
+            except (OSError, DBAPIError) as error:
+                # Never hand a connection that may still hold the lock back to the pool: closed, it lets go.
+                log.warning("could not release the rebuild lock (%s); closing its connection", error)
                 await connection.invalidate()
 
 
