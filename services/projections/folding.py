@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Text, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -49,9 +49,11 @@ class LeadProjection:
     occurred_until: datetime | None  # the latest business time among the lead's events
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedEvent:
-    """The columns of an event row that projecting needs (the data as its stored JSON text)."""
+class LoggedEvent(NamedTuple):
+    """The columns of an event row that projecting needs (the data as its stored JSON text).
+
+    A named tuple: made from a driver's row in a third of the time a dataclass takes (a rebuild makes one
+    per event)."""
 
     position: int
     stream_id: str
@@ -137,7 +139,7 @@ async def read_events(connection: AsyncConnection, after: int, limit: int) -> li
         # the rest of reading (asyncpg already gives aware UTC datetimes and the JSON as text).
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None
-        return [LoggedEvent(*row) for row in await driver.fetch(_READ_EVENTS_SQL, after, limit)]
+        return list(map(LoggedEvent._make, await driver.fetch(_READ_EVENTS_SQL, after, limit)))
     columns = (events.c.position, events.c.stream_id, events.c.type, events.c.schema_version)
     statement = (
         select(*columns, events.c.data.cast(Text), events.c.occurred_at, events.c.recorded_at)
@@ -145,7 +147,7 @@ async def read_events(connection: AsyncConnection, after: int, limit: int) -> li
         .order_by(events.c.position)
         .limit(limit)
     )
-    return [LoggedEvent(*row) for row in await connection.execute(statement)]
+    return list(map(LoggedEvent._make, await connection.execute(statement)))
 
 
 _READ_EVENTS_SQL = (

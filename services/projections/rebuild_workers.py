@@ -289,10 +289,10 @@ class _ShareFolder:
             driver = (await connection.get_raw_connection()).driver_connection
             assert driver is not None
             rows = await driver.fetch(_READ_SHARE_SQL, after, upto, self._shares, self._share)
-            return [LoggedEvent(*row) for row in rows]
+            return list(map(LoggedEvent._make, rows))
         # SQLite has no hash of its own to share the streams by: every worker reads the page, keeps its own.
         result = await connection.execute(_READ_PAGE, {"after": after, "upto": upto})
-        logged = [LoggedEvent(*row) for row in result]
+        logged = list(map(LoggedEvent._make, result))
         return [row for row in logged if zlib.crc32(row.stream_id.encode()) % self._shares == self._share]
 
 
