@@ -106,6 +106,27 @@ async def test_tailing_projectors_leave_the_log_to_a_rebuild_that_runs(
         await rebuilding.close()
 
 
+@pytest.mark.postgres
+async def test_a_rebuild_leaves_planner_statistics_for_the_log_and_the_read_models(
+    postgres_engine: AsyncEngine, postgres_store: SqlEventStore, postgres_url: str
+) -> None:
+    """As after a restore: a log without statistics, which a stream's replay was slow on (a parallel scan
+    for what the planner took to be thousands of rows)."""
+    await build_varied_history(postgres_store, Projector(postgres_engine, batch_size=3))
+    raw = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+    try:
+        assert not await raw.fetchval("SELECT count(*) FROM pg_stats WHERE tablename = 'events'")
+
+        await Projector(postgres_engine).rebuild()
+
+        columns = await raw.fetch("SELECT attname FROM pg_stats WHERE tablename = 'events'")
+        assert {"stream_id", "stream_version", "position"} <= {row["attname"] for row in columns}
+        visible = await raw.fetchval("SELECT relallvisible FROM pg_class WHERE relname = 'lead_summaries'")
+        assert visible > 0  # vacuumed: the list's counts can be index-only scans
+    finally:
+        await raw.close()
+
+
 async def test_a_rebuild_finishes_one_batch_at_a_time_when_another_projector_moved_its_checkpoint(
     engine: AsyncEngine, store: SqlEventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
