@@ -110,7 +110,7 @@ def _replace_request(state: LeadState, request_id: UUID, **changes: Any) -> list
 @_on(ev.LeadDetailsAmended)
 def _amended(state: LeadState, event: ev.LeadDetailsAmended, at: datetime) -> dict[str, Any]:
     # Only the fields given change; a null in an amendment means "not given".
-    changes = {name: getattr(event.changes, name) for name in event.changes.model_dump(exclude_none=True)}
+    changes = {name: value for name, value in event.changes.__dict__.items() if value is not None}
     return {"details": replaced(state.details, changes)}
 
 
