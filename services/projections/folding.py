@@ -173,7 +173,7 @@ async def fold_page(
     current.update(await _load(connection, [lead_id for lead_id, known in current.items() if known is None]))
     for lead_id, lead_rows in by_lead.items():
         projection = _fold(current.get(lead_id), lead_rows, snapshots)
-        folded[str(projection.state.lead_id)] = projection
+        folded[lead_id] = projection
 
 
 async def _load(connection: AsyncConnection, lead_ids: list[str]) -> dict[str, LeadProjection]:
