@@ -190,6 +190,46 @@ async def test_the_cli_rebuild_folds_in_worker_processes(
     assert await snapshot(engine) == incremental
 
 
+PROGRAM = """
+import asyncio, logging, sys
+with open(sys.argv[2], "a") as imports:
+    imports.write("imported\\n")  # at import, as a program without a __main__ guard does its work
+
+from services.persistence.engine import create_engine
+from services.projections.projector import Projector
+
+async def rebuild() -> None:
+    engine = create_engine(sys.argv[1])
+    await Projector(engine, 40, rebuild_batch_size=40, rebuild_workers=2).rebuild()
+    await engine.dispose()
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(rebuild())
+"""
+
+
+async def test_the_workers_leave_the_program_that_runs_the_rebuild_alone(
+    engine: AsyncEngine, store: SqlEventStore, database_url: str, tmp_path: Path
+) -> None:
+    """A spawned process imports its parent's main module again unless told otherwise: every worker
+    would run the program's top level once more (for the CLI, the whole application)."""
+    await long_and_varied_log(engine, store)
+    incremental = await snapshot(engine)
+    (program := tmp_path / "program.py").write_text(PROGRAM)
+    imports = tmp_path / "imports.txt"
+
+    run = await asyncio.create_subprocess_exec(
+        sys.executable, str(program), database_url, str(imports), stderr=asyncio.subprocess.PIPE
+    )
+    _, errors = await run.communicate()
+
+    assert run.returncode == 0, errors.decode()
+    assert "folded by 2 worker processes" in errors.decode()
+    assert imports.read_text() == "imported\n"  # by the program itself, by neither worker
+    assert await snapshot(engine) == incremental
+
+
 async def cli_rebuild(database_url: str, batch_size: int, *, output: int) -> asyncio.subprocess.Process:
     """`groeiruimte projections rebuild --workers 2` in a process of its own."""
     options = ["--workers", "2", "--batch-size", str(batch_size)]
