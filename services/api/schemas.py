@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 from events import demands
 from events.commands import MAX_DEMANDS_PER_STEP, AnswerDetails
@@ -219,14 +220,29 @@ class LeadPublic(BaseModel):
         cls, state: LeadState, *, show_identity: bool = True, keys: Mapping[UUID, bytes] | None = None
     ) -> "LeadPublic":
         """The state as shown; `keys` are the contact persons' keys (none given: all shown erased)."""
-        details = state.details.model_dump(mode="json")
-        body = {**details, **state.model_dump(mode="json", exclude={"details", "contacts"})}
-        body["contacts"] = contact_views(state.contacts, keys or {}) if show_identity else None
-        if not show_identity:
-            body["company"] = None
-        if state.details.needed_by is not None:
-            body["articulation_lead_time_days"] = (state.details.needed_by - state.signalled_at.date()).days
-        return cls.model_validate(body)
+        return cls.model_validate(_public_body(state, show_identity, keys))
+
+    @staticmethod
+    def json_from_state(
+        state: LeadState, *, show_identity: bool = True, keys: Mapping[UUID, bytes] | None = None
+    ) -> bytes:
+        """`from_state(…)` as the JSON a route answers with, without building the model and having the
+        framework take it apart again: the same document (its fields in another order) in half the time,
+        for the reads that answer with a whole state (tens of kilobytes for a long case)."""
+        return to_json(_public_body(state, show_identity, keys))
+
+
+def _public_body(state: LeadState, show_identity: bool, keys: Mapping[UUID, bytes] | None) -> dict[str, Any]:
+    details = state.details.model_dump(mode="json")
+    body = {**details, **state.model_dump(mode="json", exclude={"details", "contacts"})}
+    body["contacts"] = contact_views(state.contacts, keys or {}) if show_identity else None
+    if not show_identity:
+        body["company"] = None
+    needed_by = state.details.needed_by
+    body["articulation_lead_time_days"] = (
+        None if needed_by is None else (needed_by - state.signalled_at.date()).days
+    )
+    return body
 
 
 class CommandResponse(LeadPublic):
