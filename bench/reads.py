@@ -79,8 +79,7 @@ async def _load(
             await Projector(engine).rebuild()
     finally:
         await engine.dispose()
-    if database.kind == "postgresql":
-        await settle(database.raw)  # the rebuild wrote the read models: not under the first measurements
+    await settle(database.raw)  # the rebuild wrote the read models: not under the first measurements
     return {"events": written, "load_seconds": loading.seconds, "rebuild_seconds": rebuilding.seconds}
 
 
