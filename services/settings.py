@@ -40,6 +40,9 @@ class Settings(TemporalSettings, SecuritySettings):
     api_port: int = 8000
     # API server processes on one port (uvicorn workers): more than one uses more than one core.
     api_workers: int = Field(default=1, ge=1, le=64)
+    # Requests per keep-alive connection before the answer says `Connection: close` (0: no limit), so
+    # long-lived client connections spread over the API processes (services/api/edge.py).
+    api_keepalive_requests: int = Field(default=50, ge=0)
     public_url: str = ""
 
     # temporal_address, _namespace and the Temporal Cloud credentials: services/temporal_settings.py

@@ -45,6 +45,7 @@ class EdgeMiddleware:
         self.app = app
         self.settings = settings
         self.limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
+        self.keepalive = KeepAliveBudget(settings.api_keepalive_requests)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,7 +54,9 @@ class EdgeMiddleware:
         request = Request(scope)
         correlation_id = correlation_id_from(dict(request.headers))
         CORRELATION_ID.set(correlation_id)
-        outgoing = _with_headers(send, scope["path"], correlation_id, self.settings)
+        outgoing = _with_headers(
+            send, scope["path"], correlation_id, self.settings, close=self.keepalive.spent(scope)
+        )
         refusal = self._refusal(request)
         if refusal is not None:
             await refusal(scope, receive, outgoing)
@@ -98,6 +101,40 @@ class EdgeMiddleware:
         if self.limiter is not None and path not in UNLIMITED_PATHS and not _COUNTED.get():
             return self.limiter.refusal(request)
         return None
+
+
+class KeepAliveBudget:
+    """At most `requests` requests per keep-alive connection (0: no limit): the answer that spends a
+    connection's budget says `Connection: close`, and the client opens a new one.
+
+    Why: the processes of a multi-worker API (`GROEIRUIMTE_API_WORKERS`) share one listening socket, and
+    each accepts everything waiting when it wakes. A client that opens its connections at once — a
+    reverse proxy's pool, a load generator — can leave most of them with one process for as long as they
+    live (14 of 20 on one of two processes, measured): that process's callers wait twice as long as the
+    other's. A connection that is reopened now and then is accepted by whichever process is free first,
+    so the connections drift to the least busy process (nginx's `keepalive_requests`, for the same end).
+    Counted per client address and port, in this process.
+    """
+
+    FORGET_AFTER = 10_000  # addresses remembered at most (of connections that closed before their end)
+
+    def __init__(self, requests: int) -> None:
+        self._requests = requests
+        self._served: dict[tuple[str, int], int] = {}
+
+    def spent(self, scope: Scope) -> bool:
+        """Count this request on its connection; True when the answer should close the connection."""
+        client = scope.get("client")
+        if not self._requests or client is None:
+            return False
+        address = (client[0], client[1])
+        served = self._served.pop(address, 0) + 1
+        if served >= self._requests:
+            return True
+        if len(self._served) >= self.FORGET_AFTER:
+            self._served.clear()
+        self._served[address] = served
+        return False
 
 
 def _credentials_in_query(request: Request) -> bool:
@@ -147,12 +184,16 @@ def security_headers(path: str, settings: Settings) -> dict[str, str]:
     return headers
 
 
-def _with_headers(send: Send, path: str, correlation_id: str, settings: Settings) -> Send:
+def _with_headers(
+    send: Send, path: str, correlation_id: str, settings: Settings, *, close: bool = False
+) -> Send:
     added = {
         **security_headers(path, settings),
         "API-Version": API_VERSION,
         "X-Correlation-ID": correlation_id,
     }
+    if close:
+        added["Connection"] = "close"
     encoded = [(name.lower().encode(), value.encode()) for name, value in added.items()]
 
     async def sending(message: MutableMapping[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """Async engines configured the same way for every process."""
 
+import time
 import weakref
 from typing import Any
 
@@ -13,8 +14,9 @@ def create_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> AsyncEngine
     """An async engine; SQLite gets WAL, foreign keys and a busy timeout so processes can share it.
 
     A server database keeps up to `pool_size` connections open, and opens up to half as many again for a
-    burst (closed when returned, so a burst beyond the pool costs a connection set-up per checkout). Every
-    checkout first checks its connection in one round trip, and replaces one that has gone away.
+    burst (closed when returned, so a burst beyond the pool costs a connection set-up per checkout). A
+    checkout replaces a connection that has gone away: one the server closed is known without asking, and
+    one that sat idle for PING_AFTER_IDLE_SECONDS or more is asked in one round trip first.
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
@@ -23,6 +25,7 @@ def create_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> AsyncEngine
     overflow = max(pool_size // 2, 1)
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=overflow, **kwargs)
     event.listen(engine.sync_engine, "checkout", _ping)
+    event.listen(engine.sync_engine, "checkin", _returned)
     return engine
 
 
@@ -38,14 +41,35 @@ def single_statements(engine: AsyncEngine) -> AsyncEngine:
     return found
 
 
-def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """pool_pre_ping in one round trip (the asyncpg dialect's takes three: BEGIN, `;`, ROLLBACK).
+# A connection back in the pool this recently is not asked whether it is still there: one the server
+# ended (a restart, pg_terminate_backend, a failover) has seen its socket close and says so without a
+# round trip. Asking only what sat idle longer catches what a closed socket does not show — a firewall or
+# NAT that dropped an idle connection silently — without a round trip per checkout under load (on a busy
+# API the ping was a query per query).
+PING_AFTER_IDLE_SECONDS = 5.0
+_RETURNED_AT = "groeiruimte_returned_at"
 
-    A connection that fails it is replaced: the pool retries the checkout with a new one."""
+
+def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """pool_pre_ping, cheaper: a closed connection is refused at once, an idle one is asked in one round
+    trip (the asyncpg dialect's ping takes three: BEGIN, `;`, ROLLBACK), a busy one is used.
+
+    A connection refused here is replaced: the pool retries the checkout with a new one."""
+    driver = dbapi_connection.driver_connection
+    if driver.is_closed():
+        raise DisconnectionError("pooled connection was closed")
+    returned = record.info.get(_RETURNED_AT)
+    if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+        return
     try:
-        await_only(dbapi_connection.driver_connection.execute("SELECT 1"))
+        await_only(driver.execute("SELECT 1"))
     except Exception as error:
         raise DisconnectionError(f"pooled connection is gone: {error}") from error
+
+
+def _returned(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_RETURNED_AT] = time.monotonic()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,5 +1,6 @@
 """The benchmark suite still works: every benchmark runs in smoke mode. No timing is asserted here."""
 
+import asyncio
 import json
 import math
 import subprocess
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.databases import Database
 from bench.histories import one_lead, synthetic_log
+from bench.http import Connection
 from bench.loader import bulk_load
 from events.model import NoteAdded
 from events.store import Actor, EventMetadata, NewEvent
@@ -103,3 +105,32 @@ async def test_bulk_loader_writes_a_chain_the_store_verifies_continues_and_proje
     assert (await store.verify_chain()).ok
     assert await Projector(engine).rebuild() == 651
     assert [event.stream_version for event in await store.load_stream(stream)] == list(range(1, 52))
+
+
+async def test_the_load_client_reopens_a_connection_the_server_closes() -> None:
+    """As a browser would: an answer with `Connection: close` ends that connection; the next GET opens one
+    (the API closes keep-alive connections after GROEIRUIMTE_API_KEEPALIVE_REQUESTS requests)."""
+    accepted = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        for answered in (1, 2):
+            line = await reader.readuntil(b"\r\n\r\n")
+            body = line.split(b" ")[1]
+            close = b"Connection: close\r\n" if answered == 2 else b""
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s" % (len(body), close, body))
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        connection = await Connection.open(f"http://127.0.0.1:{port}", "token")
+        answers = [await connection.get(f"/{index}") for index in range(5)]
+        await connection.close()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert answers == [(200, f"/{index}".encode()) for index in range(5)]
+    assert (accepted, connection.reopened) == (3, 2)

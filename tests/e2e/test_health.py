@@ -4,6 +4,7 @@ Temporal dev server, on a SQLite file: the worker's and the projector's own `/li
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -113,7 +114,7 @@ def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Processes]:
         )
         assert migration.returncode == 0, migration.stderr.decode()[-3000:]
         running.start_app("worker", "worker")
-        running.start_app("api", "api", rate_limit_enabled="false")
+        running.start_app("api", "api", rate_limit_enabled="false", api_keepalive_requests="3")
         running.start_app("projector", "projector")
         # Nothing listens on this port: the database is unreachable from the start.
         unreachable = f"postgresql+asyncpg://groeiruimte@127.0.0.1:{free_port()}/groeiruimte"
@@ -154,6 +155,28 @@ async def test_one_command_is_one_trace_across_the_api_and_worker_processes(proc
             break
         await asyncio.sleep(0.2)
     assert services_of(set(expected)) == expected
+
+
+async def test_the_api_closes_a_keep_alive_connection_once_it_has_served_its_requests(
+    processes: Processes,
+) -> None:
+    """GROEIRUIMTE_API_KEEPALIVE_REQUESTS=3 here: the third answer on a connection closes it, on the
+    real server (the answer's header alone would not show the server lets go)."""
+    await processes.until("api", "/readyz", 200)
+    reader, writer = await asyncio.open_connection("127.0.0.1", processes.ports["api"])
+    heads = []
+    try:
+        for _ in range(3):
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: api\r\n\r\n")
+            head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)).lower()
+            length = re.search(rb"content-length: (\d+)", head)
+            assert length is not None, head
+            await reader.readexactly(int(length[1]))
+            heads.append(head)
+        assert [b"connection: close" in head for head in heads] == [False, False, True]
+        assert await asyncio.wait_for(reader.read(), 10) == b""  # the server closed it
+    finally:
+        writer.close()
 
 
 async def test_worker_is_ready_once_it_polls_its_task_queue_and_not_while_temporal_is_away(

@@ -1,12 +1,14 @@
 """The connection pool keeps as many connections as requests run at once: none is set up per request."""
 
 import asyncio
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import event, text
 
 from services.container import build_container
+from services.persistence import engine as engine_module
 from services.persistence.engine import create_engine, single_statements
 from services.settings import Settings
 
@@ -58,5 +60,29 @@ async def test_a_pooled_connection_that_was_cut_is_replaced_before_it_is_used(po
             async with reads.connect() as connection:
                 new_pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
                 assert new_pid != pid
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_back_moments_ago_is_used_without_asking_and_an_idle_one_is_asked(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load a ping per checkout would be a round trip per query: only idle connections are asked."""
+    engine = create_engine(postgres_url, pool_size=1)
+    queries: list[str] = []
+    try:
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            driver.add_query_logger(lambda record: queries.append(record.query))  # statements it runs itself
+        for reads in (engine, single_statements(engine), engine):
+            async with reads.connect() as connection:
+                await connection.execute(text("SELECT 2"))
+        assert "SELECT 1" not in queries
+
+        monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # idle long enough
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 2"))
+        assert queries.count("SELECT 1") == 1
     finally:
         await engine.dispose()

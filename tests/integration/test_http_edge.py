@@ -184,6 +184,18 @@ async def test_the_uis_in_process_calls_count_with_the_page_that_makes_them(stor
         assert [(await browser.get("/ui/test-page")).status_code for _ in range(3)] == [200, 200, 429]
 
 
+async def test_a_connection_is_closed_after_its_budget_of_requests(store: SqlEventStore) -> None:
+    """In process every request comes from one address and port, as on one keep-alive connection."""
+    app, settings = build(store, api_keepalive_requests=3)
+    async with client(app, settings) as api:
+        answers = [(await api.get("/healthz")).headers.get("connection") for _ in range(7)]
+    assert answers == [None, None, "close", None, None, "close", None]
+
+    app, settings = build(store, api_keepalive_requests=0)
+    async with client(app, settings) as api:
+        assert {(await api.get("/healthz")).headers.get("connection") for _ in range(60)} == {None}
+
+
 async def test_cors_is_closed_unless_an_origin_is_configured(store: SqlEventStore) -> None:
     preflight = {"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
     app, settings = build(store)
