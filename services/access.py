@@ -108,7 +108,7 @@ class LeadParties:
         return cls(state.details.owner_org, state.case_team, state.disclosed_to, state.contacts)
 
 
-Lead = TypeVar("Lead", LeadState, LeadParties)
+Lead = TypeVar("Lead", bound=LeadState | LeadParties)
 
 
 def _owner(lead: LeadState | LeadParties) -> str:

@@ -1,12 +1,31 @@
 """Pure derivations of read-model rows from a lead's state (no I/O)."""
 
+import hashlib
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 from uuid import UUID
 
 from events.state import LeadState, PartnerRequest
+
+
+@cache
+def state_schema() -> str:
+    """A fingerprint of the shape of a state's JSON document: its fields, their types and defaults, as the
+    state model's serialisation schema gives them. Stored beside each state (`lead_summaries.state_schema`):
+    a document with this running code's fingerprint is exactly what `LeadState.model_dump_json` would
+    write for it now, so a reader may answer from it without validating it; any other is validated (a
+    newer model may, say, have a field an older document lacks). A change to how a field is written that
+    leaves the schema alone (a custom serializer) must change STATE_DOCUMENT_REVISION."""
+    schema = LeadState.model_json_schema(mode="serialization")
+    text = json.dumps([STATE_DOCUMENT_REVISION, schema], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+STATE_DOCUMENT_REVISION = 1
 
 
 def _value(member: StrEnum | None) -> str | None:
@@ -45,6 +64,7 @@ def summary_row(state: LeadState, investment_confirmed_at: datetime | None, posi
         "version": state.version,
         "position": position,
         "state": state.model_dump_json(),
+        "state_schema": state_schema(),
     }
 
 

@@ -57,6 +57,8 @@ lead_summaries = Table(
     Column("version", Integer(), nullable=False),
     Column("position", BigInteger(), nullable=False),
     Column("state", JsonDocument(), nullable=False),
+    # Which shape of state document `state` is (rows.state_schema; migration 0012_state_schema).
+    Column("state_schema", String(32), nullable=True),
     # The latest business time among the lead's events (migration 0010_lead_snapshots).
     Column("occurred_until", UtcDateTime(), nullable=True),
     # The list's filters, each in the list's order (migration 0008_read_indexes).
