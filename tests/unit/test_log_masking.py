@@ -21,8 +21,21 @@ TOKEN = jwt.encode({"sub": "anna", "org": "bom", "roles": ["taskforce"]}, "x" * 
         ("postgresql+asyncpg://groeiruimte_api:s3cr3t-pa55@db:5432/groeiruimte", "s3cr3t-pa55"),
         ("webhook secret whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ= saved", "c2VjcmV0LXNlY3JldC1zZWNyZXQ"),
         ("smtp login failed: password=hunter2-hunter2", "hunter2-hunter2"),
+        ("GET /callback?ID_Token=abc.def.ghi&state=1", "abc.def.ghi"),
+        ("upstream said: BEARER opaque-access-value", "opaque-access-value"),
+        ("SMTP_PASSWORD=Hunter3-Hunter3 in the environment", "Hunter3-Hunter3"),
     ],
-    ids=["query-token", "bearer", "jwt", "database-url", "webhook-secret", "password"],
+    ids=[
+        "query-token",
+        "bearer",
+        "jwt",
+        "database-url",
+        "webhook-secret",
+        "password",
+        "query-token-any-case",
+        "bearer-any-case",
+        "password-any-case",
+    ],
 )
 def test_secret_shapes_are_masked(line: str, secret: str) -> None:
     masked = mask(line)
