@@ -12,7 +12,7 @@ import typer
 
 from events.errors import LeadNotFoundError
 from events.store import Actor
-from services.audit.access_log import AccessEntry, ProcessingActivity, write_entries
+from services.audit.access_log import AccessEntries, ProcessingActivity, write_entries
 from services.audit.export import case_file, case_file_name
 from services.audit.reports import ReportError, check_report, generate_report
 from services.audit.verify import VerificationReport, verify_lead, verify_log
@@ -81,10 +81,10 @@ def export(
 
     async def work(store: SqlEventStore, _: Settings) -> str:
         content = await case_file(store.engine, lead_id, operator)
-        entry = AccessEntry(
+        entry = AccessEntries(
             at=datetime.now(UTC),
             **operator.model_dump(),
-            lead_id=str(lead_id),
+            lead_ids=[str(lead_id)],
             endpoint="groeiruimte audit export",
             trace_id=f"cli-{lead_id}-{datetime.now(UTC):%Y%m%dT%H%M%S}",
             processing_activity=ProcessingActivity.VERANTWOORDING,

@@ -22,7 +22,7 @@ from fastapi import Depends, HTTPException, Request
 
 from services.api.deps import ContainerDep, CurrentUser
 from services.audit.access_log import (
-    AccessEntry,
+    AccessEntries,
     GroupedWriter,
     ProcessingActivity,
     activity_of,
@@ -45,22 +45,19 @@ class ReadLog:
 
     def record(self, *lead_ids: UUID, activity: ProcessingActivity | None = None) -> None:
         """Start writing one entry per lead; call it before loading the data so the two overlap."""
-        at = datetime.now(UTC)
-        entries = [
-            AccessEntry(
-                at=at,
-                sub=self._user.sub,
-                org=self._user.org,
-                role=self._user.role.value,
-                lead_id=str(lead_id),
-                endpoint=self._endpoint,
-                trace_id=self.trace_id,
-                processing_activity=activity or activity_of(self._user),
-            )
-            for lead_id in lead_ids
-        ]
-        if entries:
-            self._writes.append(asyncio.create_task(self._writer.write(entries)))
+        if not lead_ids:
+            return
+        entries = AccessEntries(
+            at=datetime.now(UTC),
+            sub=self._user.sub,
+            org=self._user.org,
+            role=self._user.role.value,
+            lead_ids=[str(lead_id) for lead_id in lead_ids],
+            endpoint=self._endpoint,
+            trace_id=self.trace_id,
+            processing_activity=activity or activity_of(self._user),
+        )
+        self._writes.append(asyncio.create_task(self._writer.write(entries)))
 
     async def settle(self) -> bool:
         """Wait for every write; False (and logged) when one failed."""
