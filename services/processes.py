@@ -120,8 +120,7 @@ def run_api(settings: Settings) -> None:
         return
     tracing = start_tracing(settings, "api")
     app = create_app(settings)
-    # Everything imported so far lives as long as the process: keep it out of every garbage collection.
-    gc.freeze()
+    settle_heap()
     uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info", log_config=None)
     if tracing is not None:
         tracing.shutdown()
@@ -135,5 +134,19 @@ def api_from_environment() -> FastAPI:
     register_secrets(secrets_of(settings))
     start_tracing(settings, "api")  # flushed by its batch processor; the process ends with the server
     app = create_app(settings)
-    gc.freeze()
+    settle_heap()
     return app
+
+
+# Collect the young generation after this many more container objects than were freed (Python's default
+# is 700). A read allocates thousands of short-lived ones (a lead's state as JSON values alone) that
+# reference counting frees: at 700 the collector still ran several times per request, 3-4 % of an API
+# process's CPU (measured with gc.callbacks over 5,000 single-lead reads); at 10,000 it hardly runs.
+API_GC_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """For an API process about to serve: what exists now (modules, the app) lives as long as the
+    process and is kept out of every collection; the young generation is collected less often."""
+    gc.freeze()
+    gc.set_threshold(API_GC_THRESHOLD, *gc.get_threshold()[1:])
