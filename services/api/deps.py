@@ -14,6 +14,10 @@ from services.persons import PersonVault
 
 
 async def get_container(request: Request) -> Container:
+    return request_container(request)
+
+
+def request_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -21,18 +25,24 @@ async def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-async def get_store(container: ContainerDep) -> EventStore:
-    return container.store
+# The dependencies below read the container from the request themselves rather than through
+# ContainerDep: FastAPI solves a sub-dependency again under every dependency that declares it (its
+# cache only spares the call), and a read route asks for several of these.
 
 
-async def get_commands(container: ContainerDep) -> LeadCommandService:
+async def get_store(request: Request) -> EventStore:
+    return request_container(request).store
+
+
+async def get_commands(request: Request) -> LeadCommandService:
+    container = request_container(request)
     if container.commands is None:
         raise WorkflowServiceUnavailableError("the API is not connected to Temporal")
     return container.commands
 
 
-async def get_person_vault(container: ContainerDep) -> PersonVault:
-    return PersonVault(container.engine)
+async def get_person_vault(request: Request) -> PersonVault:
+    return PersonVault(request_container(request).engine)
 
 
 async def current_user(request: Request) -> Principal:

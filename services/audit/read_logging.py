@@ -20,7 +20,7 @@ from uuid import UUID
 
 from fastapi import Depends, HTTPException, Request
 
-from services.api.deps import ContainerDep, CurrentUser
+from services.api.deps import CurrentUser, request_container
 from services.audit.access_log import (
     AccessEntries,
     GroupedWriter,
@@ -69,10 +69,11 @@ class ReadLog:
         return not failures
 
 
-async def read_log(request: Request, user: CurrentUser, container: ContainerDep) -> AsyncIterator[ReadLog]:
+async def read_log(request: Request, user: CurrentUser) -> AsyncIterator[ReadLog]:
     route = request.scope.get("route")
     endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    log = ReadLog(container.access_log, user, endpoint, trace_id_from(request.headers))
+    writer = request_container(request).access_log
+    log = ReadLog(writer, user, endpoint, trace_id_from(request.headers))
     try:
         yield log
     except BaseException:
