@@ -113,7 +113,8 @@ class KeepAliveBudget:
     live (14 of 20 on one of two processes, measured): that process's callers wait twice as long as the
     other's. A connection that is reopened now and then is accepted by whichever process is free first,
     so the connections drift to the least busy process (nginx's `keepalive_requests`, for the same end).
-    Counted per client address and port, in this process.
+    Counted per client address and port, in this process (behind a proxy on the same host, whose
+    forwarded address uvicorn puts in the scope, per forwarded client: a close now and then all the same).
     """
 
     FORGET_AFTER = 10_000  # addresses remembered at most (of connections that closed before their end)

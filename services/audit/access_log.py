@@ -50,14 +50,17 @@ class AccessLogPage(BaseModel):
     results: list[AccessEntryPublic]
 
 
-def trace_id_from(headers: Mapping[str, str]) -> str:
-    """The W3C `traceparent` trace id, else a well-formed `X-Correlation-ID`, else a new id."""
+def trace_id_from(headers: Mapping[str, str], generated: str | None = None) -> str:
+    """The W3C `traceparent` trace id, else a well-formed `X-Correlation-ID`, else the id the request
+    was given on arrival (`generated`: the edge's, in the answer's X-Correlation-ID), else a new id."""
     traceparent = _TRACEPARENT.match(headers.get("traceparent", "").strip().lower())
     if traceparent and traceparent.group(1) != "0" * 32:
         return traceparent.group(1)
     correlation_id = headers.get("x-correlation-id", "").strip()
     if _CORRELATION_ID.match(correlation_id):
         return correlation_id
+    if generated is not None and _CORRELATION_ID.match(generated):
+        return generated
     return uuid.uuid4().hex
 
 

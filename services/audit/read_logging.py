@@ -29,6 +29,7 @@ from services.audit.access_log import (
     trace_id_from,
 )
 from services.auth import Principal
+from services.observability import CORRELATION_ID
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,8 @@ async def read_log(request: Request, user: CurrentUser) -> AsyncIterator[ReadLog
     route = request.scope.get("route")
     endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
     writer = request_container(request).access_log
-    log = ReadLog(writer, user, endpoint, trace_id_from(request.headers))
+    # A caller that sent no trace finds its entry by the answer's X-Correlation-ID.
+    log = ReadLog(writer, user, endpoint, trace_id_from(request.headers, CORRELATION_ID.get()))
     try:
         yield log
     except BaseException:
