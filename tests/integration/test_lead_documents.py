@@ -3,7 +3,6 @@ would have written it so (the row's `state_schema`), validated when another shap
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import Text, select, update
@@ -13,23 +12,12 @@ from events import commands as cmd
 from events.persons import SealedPersonalData
 from services.lead_reads import LeadDocument, current_document, replayed_lead
 from services.persistence.event_store import SqlEventStore
-from services.projections.projector import Projector
 from services.projections.rows import state_schema
 from services.projections.tables import lead_summaries
 from tests.integration.audit_support import LeadWriter
+from tests.integration.test_projections import project, store
 
-
-@pytest.fixture
-async def store(engine: AsyncEngine) -> AsyncIterator[SqlEventStore]:
-    store = SqlEventStore(engine)
-    yield store
-    await store.close()
-
-
-async def _project(engine: AsyncEngine) -> None:
-    projector = Projector(engine)
-    while await projector.run_once():
-        pass
+__all__ = ["store"]  # the fixture, shared with test_projections
 
 
 async def _lead(store: SqlEventStore) -> LeadWriter:
@@ -52,7 +40,7 @@ async def test_the_document_of_a_lead_is_that_of_its_state_projected_or_not(
     assert state is not None
     unprojected = await current_document(store, lead.lead_id)  # the read model does not hold it yet
 
-    await _project(engine)
+    await project(engine)
     projected = await current_document(store, lead.lead_id)
 
     assert projected == unprojected == LeadDocument.of_state(state)
@@ -71,7 +59,7 @@ async def test_a_stored_state_is_taken_as_stored_only_when_this_code_would_have_
 ) -> None:
     """A document written before a model gained a field lacks it: validated, it gets its default."""
     lead = await _lead(store)
-    await _project(engine)
+    await project(engine)
     async with engine.begin() as connection:
         document = json.loads(await connection.scalar(select(lead_summaries.c.state.cast(Text))))
         del document["owner_nudges"]  # as if written before the field existed
