@@ -1,6 +1,7 @@
 """The shared shape of every command route: authorise, send the update, shape the answer."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -8,7 +9,7 @@ from fastapi import Depends, Request
 
 from events.state import LeadState
 from events.store import EventStore
-from services.access import LeadAccess, require_lead, require_lead_reading_role, sees_identity
+from services.access import Lead, LeadAccess, require_lead, require_lead_reading_role, sees_identity
 from services.api.deps import CommandsDep, CurrentUser, EventStoreDep, PersonVaultDep
 from services.api.schemas import CommandBody, CommandResponse
 from services.audit.access_log import ProcessingActivity
@@ -33,9 +34,22 @@ async def readable_lead(
     activity: ProcessingActivity | None = None,
 ) -> LeadState:
     """The lead, when the caller has `needed` access: the read is logged first; 404 when it may not know."""
+    return await readable(user, reads, store, lead_id, needed, load_lead, activity)
+
+
+async def readable(
+    user: Principal,
+    reads: ReadLog,
+    store: EventStore,
+    lead_id: UUID,
+    needed: LeadAccess,
+    load: Callable[[EventStore, UUID], Awaitable[Lead | None]],
+    activity: ProcessingActivity | None = None,
+) -> Lead:
+    """`readable_lead`, with the lead loaded by `load` (its state, or its stored document)."""
     require_lead_reading_role(user)
-    reads.record(lead_id, activity=activity)
-    return require_lead(user, await load_lead(store, lead_id), needed)
+    reads.record(lead_id, activity=activity)  # before loading: the entry's write runs meanwhile
+    return require_lead(user, await load(store, lead_id), needed)
 
 
 class LeadCommandRunner:

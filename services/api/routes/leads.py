@@ -23,7 +23,7 @@ from services.access import (
     require_signal,
     sees_identity,
 )
-from services.api.commands import RunnerDep, command_response
+from services.api.commands import RunnerDep, command_response, readable
 from services.api.deps import ContainerDep, CurrentUser, EventStoreDep, PersonVaultDep
 from services.api.schemas import CommandResponse, LeadBriefPublic, LeadCreate, LeadPage, LeadPublic
 from services.audit.read_logging import ReadLogDep
@@ -121,9 +121,7 @@ async def get_lead(
     lead_id: UUID, user: CurrentUser, store: EventStoreDep, reads: ReadLogDep, persons: PersonVaultDep
 ) -> LeadBriefPublic | Response:
     """The lead's current state, rebuilt from its events."""
-    require_lead_reading_role(user)
-    reads.record(lead_id)  # before loading: the entry's write runs meanwhile
-    lead = require_lead(user, await current_document(store, lead_id), LeadAccess.BRIEF)
+    lead = await readable(user, reads, store, lead_id, LeadAccess.BRIEF, current_document)
     identity = sees_identity(user, lead)
     if access_to(user, lead) < LeadAccess.READ:
         return LeadBriefPublic.from_values(lead.values, show_identity=identity)
