@@ -21,6 +21,7 @@ from events.state import ContactPerson, LeadState
 from events.store import EventStore, StoredEvent
 from events.upcasting import domain_event_from_json, upcast
 from services.access import LeadParties
+from services.persistence.driver import DriverRead
 from services.persistence.engine import single_statements
 from services.persistence.event_store import SqlEventStore
 from services.persistence.tables import events
@@ -178,8 +179,7 @@ async def current_document(store: EventStore, lead_id: UUID) -> LeadDocument | N
     if not isinstance(store, SqlEventStore):
         state = await load_lead(store, lead_id)
     else:
-        async with single_statements(store.engine).connect() as connection:
-            row = (await connection.execute(_DOCUMENT, _lead_and_stream(lead_id))).first()
+        row = await _DOCUMENT.first(store.engine, _lead_and_stream(lead_id))
         if row is not None and row[0] == state_schema():
             return LeadDocument.of_values(from_json(row[1]))
         if row is not None:
@@ -215,4 +215,5 @@ _PARTIES = select(_s.owner_org, _s.state["case_team"], _s.state["disclosed_to"],
     *_holds_last_event()
 )
 _PROJECTED = select(_s.state.cast(Text)).where(*_holds_last_event())
-_DOCUMENT = select(_s.state_schema, _s.state.cast(Text)).where(*_holds_last_event())
+# The single-lead read, the API's most frequent: on the driver (services/persistence/driver.py).
+_DOCUMENT = DriverRead(select(_s.state_schema, _s.state.cast(Text)).where(*_holds_last_event()))
