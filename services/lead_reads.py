@@ -21,7 +21,7 @@ from events.state import ContactPerson, LeadState
 from events.store import EventStore, StoredEvent
 from events.upcasting import domain_event_from_json, upcast
 from services.access import LeadParties
-from services.persistence.driver import DriverRead
+from services.persistence.driver import DriverStatement
 from services.persistence.engine import single_statements
 from services.persistence.event_store import SqlEventStore
 from services.persistence.tables import events
@@ -216,4 +216,4 @@ _PARTIES = select(_s.owner_org, _s.state["case_team"], _s.state["disclosed_to"],
 )
 _PROJECTED = select(_s.state.cast(Text)).where(*_holds_last_event())
 # The single-lead read, the API's most frequent: on the driver (services/persistence/driver.py).
-_DOCUMENT = DriverRead(select(_s.state_schema, _s.state.cast(Text)).where(*_holds_last_event()))
+_DOCUMENT = DriverStatement(select(_s.state_schema, _s.state.cast(Text)).where(*_holds_last_event()))

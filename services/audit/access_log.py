@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.audit.tables import access_log
 from services.auth import Principal, Role
+from services.persistence.driver import DriverStatement
 
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,64}$")
@@ -90,25 +91,29 @@ _COMMON = ("at", "sub", "org", "role", "endpoint", "trace_id", "processing_activ
 _COLUMNS = ", ".join((*_COMMON, "lead_id"))
 # PostgreSQL: every entry of a group commit in one statement of eight array parameters, whatever their
 # number — a multi-row VALUES list would be a new statement text (parsed again) for every count.
-_UNNESTED = text(
-    f"INSERT INTO access_log ({_COLUMNS}) SELECT * FROM unnest("
-    "CAST(:at AS timestamptz[]), CAST(:sub AS text[]), CAST(:org AS text[]), CAST(:role AS text[]), "
-    "CAST(:endpoint AS text[]), CAST(:trace_id AS text[]), CAST(:processing_activity AS text[]), "
-    "CAST(:lead_id AS text[]))"
+# On the driver (services/persistence/driver.py): the statement is its own transaction, one round trip.
+_UNNESTED = DriverStatement(
+    text(
+        f"INSERT INTO access_log ({_COLUMNS}) SELECT * FROM unnest("
+        "CAST(:at AS timestamptz[]), CAST(:sub AS text[]), CAST(:org AS text[]), CAST(:role AS text[]), "
+        "CAST(:endpoint AS text[]), CAST(:trace_id AS text[]), CAST(:processing_activity AS text[]), "
+        "CAST(:lead_id AS text[]))"
+    )
 )
 
 
 async def write_entries(engine: AsyncEngine, groups: Sequence[AccessEntries]) -> None:
-    """Append the groups' entries in one transaction (one round trip for pages of leads)."""
+    """Append the groups' entries in one transaction (on PostgreSQL one statement, one round trip)."""
     entries = [entry for group in groups for entry in _rows(group)]
     if not entries:
         return
+    if engine.dialect.name == "postgresql":
+        await _UNNESTED.execute(
+            engine, {name: [entry[name] for entry in entries] for name in (*_COMMON, "lead_id")}
+        )
+        return
     async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            columns = {name: [entry[name] for entry in entries] for name in (*_COMMON, "lead_id")}
-            await connection.execute(_UNNESTED, columns)
-        else:
-            await connection.execute(insert(access_log), entries)
+        await connection.execute(insert(access_log), entries)
 
 
 def _rows(group: AccessEntries) -> list[dict[str, object]]:

@@ -11,7 +11,7 @@ from sqlalchemy import Float, String, bindparam, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.persistence.driver import DriverRead
+from services.persistence.driver import DriverStatement
 from services.persistence.engine import create_engine, single_statements
 from services.persistence.tables import person_keys
 
@@ -22,7 +22,7 @@ async def _person(engine: AsyncEngine, lead_id: UUID, key: bytes | None) -> None
         await connection.execute(insert(person_keys).values(**row))
 
 
-_LIVE_KEY = DriverRead(
+_LIVE_KEY = DriverStatement(
     select(person_keys.c.key, func.length(person_keys.c.key)).where(
         person_keys.c.lead_id == bindparam("lead_id"), person_keys.c.key.is_not(None)
     )
@@ -52,7 +52,9 @@ async def test_a_driver_read_the_server_cuts_off_fails_as_a_database_error_and_t
 ) -> None:
     """The API answers a DBAPIError as 503 database-unavailable; a bare driver error would be a 500."""
     engine = create_engine(postgres_url, pool_size=1)
-    sleeping = DriverRead(select(func.pg_backend_pid(), func.pg_sleep(bindparam("seconds", type_=Float))))
+    sleeping = DriverStatement(
+        select(func.pg_backend_pid(), func.pg_sleep(bindparam("seconds", type_=Float)))
+    )
     try:
         read = asyncio.create_task(sleeping.first(engine, {"seconds": 30}))
         cutter = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
@@ -78,7 +80,7 @@ async def test_a_driver_read_the_server_cuts_off_fails_as_a_database_error_and_t
 @pytest.mark.postgres
 async def test_a_driver_read_leaves_no_transaction_open_on_the_pooled_connection(postgres_url: str) -> None:
     engine = create_engine(postgres_url, pool_size=1)
-    status = DriverRead(select(func.txid_current_if_assigned(), bindparam("label", type_=String)))
+    status = DriverStatement(select(func.txid_current_if_assigned(), bindparam("label", type_=String)))
     try:
         await status.first(engine, {"label": "first"})
         async with engine.connect() as connection:
@@ -86,3 +88,34 @@ async def test_a_driver_read_leaves_no_transaction_open_on_the_pooled_connection
             assert not raw.driver_connection.is_in_transaction()
     finally:
         await engine.dispose()
+
+
+_ADD_PERSON = DriverStatement(
+    insert(person_keys).values(
+        person_id=bindparam("person_id"),
+        lead_id=bindparam("lead_id"),
+        key=bindparam("key"),
+        created_at=bindparam("created_at"),
+    )
+)
+
+
+async def test_a_driver_write_is_committed_when_it_returns_and_a_refused_one_changes_nothing(
+    engine: AsyncEngine,
+) -> None:
+    lead_id, person_id = uuid4(), uuid4()
+    person = {"person_id": person_id, "lead_id": lead_id, "key": b"k1", "created_at": datetime.now(UTC)}
+
+    await _ADD_PERSON.execute(engine, person)
+    with pytest.raises(DBAPIError):  # the same person again: its primary key is taken
+        await _ADD_PERSON.execute(engine, person | {"key": b"k2"})
+
+    other = create_engine(str(engine.url.render_as_string(hide_password=False)))  # a reader of its own
+    try:
+        async with other.connect() as connection:
+            keys = (
+                await connection.execute(select(person_keys.c.key).where(person_keys.c.lead_id == lead_id))
+            ).all()
+    finally:
+        await other.dispose()
+    assert [row.key for row in keys] == [b"k1"]
