@@ -16,10 +16,10 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.persistence.engine import single_statements
+from services.persistence.driver import DriverStatement
 from services.projections.tables import CHECKPOINT_NAME, projection_checkpoints
 
 T = TypeVar("T")
@@ -79,8 +79,8 @@ class _EngineAnswers:
         while (waiting := self._next) is not None:
             self._next = None
             try:
-                async with single_statements(engine).connect() as connection:
-                    waiting.set_result(await checkpoint_position(connection))
+                row = await _POSITION.first(engine, {"name": CHECKPOINT_NAME})
+                waiting.set_result(None if row is None else row[0])
             except Exception as error:  # every waiter gets it, as if it had read itself
                 waiting.set_exception(error)
 
@@ -104,6 +104,12 @@ async def checkpoint_position(connection: AsyncConnection) -> int | None:
         projection_checkpoints.c.name == CHECKPOINT_NAME
     )
     return (await connection.execute(statement)).scalar_one_or_none()
+
+
+# Read before every cached answer (several requests share one read): on the driver.
+_POSITION = DriverStatement(
+    select(projection_checkpoints.c.position).where(projection_checkpoints.c.name == bindparam("name"))
+)
 
 
 @asynccontextmanager

@@ -2,7 +2,6 @@
 
 import asyncio
 from datetime import UTC, date, datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import event
@@ -20,6 +19,26 @@ from services.settings import ImpactTargets
 from tests.integration.test_projections import END, START, Lead, at, project, store
 
 __all__ = ["store"]  # the fixture, shared with test_projections
+
+
+def statements_sent(engine: AsyncEngine) -> list[str]:
+    """Every statement the engine sends from now on: SQLAlchemy's executions, and on PostgreSQL those
+    sent on the driver itself (services/persistence/driver.py)."""
+    sent: list[str] = []
+
+    def driver_sent(query: Any) -> None:
+        sent.append(query.query)
+
+    def checked_out(dbapi_connection: Any, *_: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if hasattr(driver, "add_query_logger"):
+            driver.add_query_logger(driver_sent)  # a set: added once per connection
+
+    event.listen(
+        engine.sync_engine, "before_cursor_execute", lambda _c, _k, statement, *_: sent.append(statement)
+    )
+    event.listen(engine.sync_engine, "checkout", checked_out)
+    return sent
 
 
 async def impact(engine: AsyncEngine, as_of: datetime) -> dict[str, Any]:
@@ -187,11 +206,10 @@ async def test_a_page_of_the_lead_list_is_read_once_per_checkpoint_and_follows_t
     await Lead(store).signal(at(2025, 2, 2), name="Qubit BV", home_region=Region.NOORD)
     await project(engine)
     before = await list_leads(engine, region="zuid")
-    statements: list[str] = []
-    listen = partial(event.listen, engine.sync_engine, "before_cursor_execute")
-    listen(lambda _c, _k, statement, *_: statements.append(statement))
+    statements = statements_sent(engine)
 
     again = await list_leads(engine, region="zuid")
+    await asyncio.sleep(0)  # the driver reports what it sent on the next turn of the loop
     read_again = list(statements)
     await first.start_case(at(2025, 3, 1))
     await Lead(store).signal(at(2025, 3, 2), name="Chips BV")
