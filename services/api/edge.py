@@ -46,6 +46,7 @@ class EdgeMiddleware:
         self.settings = settings
         self.limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
         self.keepalive = KeepAliveBudget(settings.api_keepalive_requests)
+        self.headers = EdgeHeaders(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,9 +55,8 @@ class EdgeMiddleware:
         request = Request(scope)
         correlation_id = correlation_id_from(dict(request.headers))
         CORRELATION_ID.set(correlation_id)
-        outgoing = _with_headers(
-            send, scope["path"], correlation_id, self.settings, close=self.keepalive.spent(scope)
-        )
+        added = self.headers.for_answer(scope["path"], correlation_id, close=self.keepalive.spent(scope))
+        outgoing = _with_headers(send, added)
         refusal = self._refusal(request)
         if refusal is not None:
             await refusal(scope, receive, outgoing)
@@ -185,23 +185,33 @@ def security_headers(path: str, settings: Settings) -> dict[str, str]:
     return headers
 
 
-def _with_headers(
-    send: Send, path: str, correlation_id: str, settings: Settings, *, close: bool = False
-) -> Send:
-    added = {
-        **security_headers(path, settings),
-        "API-Version": API_VERSION,
-        "X-Correlation-ID": correlation_id,
-    }
-    if close:
-        added["Connection"] = "close"
-    encoded = [(name.lower().encode(), value.encode()) for name, value in added.items()]
+class EdgeHeaders:
+    """The headers the edge adds to every answer, encoded once per kind of answer (cacheable or not,
+    closing the connection or not) instead of once per request; only the correlation id varies."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._fixed: dict[tuple[bool, bool], list[tuple[bytes, bytes]]] = {}
+
+    def for_answer(self, path: str, correlation_id: str, *, close: bool) -> list[tuple[bytes, bytes]]:
+        cacheable = path.startswith(CACHEABLE_PREFIXES)
+        fixed = self._fixed.get((cacheable, close))
+        if fixed is None:
+            added = {**security_headers(path, self._settings), "API-Version": API_VERSION}
+            if close:
+                added["Connection"] = "close"
+            fixed = [(name.lower().encode(), value.encode()) for name, value in added.items()]
+            self._fixed[(cacheable, close)] = fixed
+        return [*fixed, (b"x-correlation-id", correlation_id.encode())]
+
+
+def _with_headers(send: Send, added: list[tuple[bytes, bytes]]) -> Send:
+    names = {name for name, _ in added}
 
     async def sending(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
-            names = {name for name, _ in encoded}
             kept = [(n, v) for n, v in message.get("headers", []) if n.lower() not in names]
-            message["headers"] = kept + encoded
+            message["headers"] = kept + added
         await send(message)
 
     return sending
