@@ -195,6 +195,7 @@ class Outage:
         # The first answer to each command, or how the connection failed when there was none.
         self.answers: dict[str, httpx.Response | httpx.TransportError] = {}
         self.sent_while_down: list[str] = []
+        self.reads_while_down: list[httpx.Response] = []
         self.readiness_while_down: dict[str, Any] = {}
 
     async def add_note(self, api: httpx.AsyncClient, lead_id: str) -> str:
@@ -236,6 +237,7 @@ async def postgres_outage(stack: FaultStack) -> Outage:
             lambda: _not_ready(stack), 10, "readiness reports the database away"
         )
         outage.sent_while_down = [await outage.add_note(api, lead_id) for lead_id in leads]
+        outage.reads_while_down = [await api.get(f"/v1/leads/{lead_id}") for lead_id in leads]
         postgres.start()
         await asyncio.gather(*writers)
     return outage
@@ -278,6 +280,11 @@ async def test_commands_while_the_database_is_away_answer_503_problems(postgres_
         else type(answer).__name__
         for answer in answers
     }
+    assert outcomes == {(503, "application/problem+json")}
+
+
+async def test_reads_while_the_database_is_away_answer_503_problems(postgres_outage: Outage) -> None:
+    outcomes = {(read.status_code, read.headers["content-type"]) for read in postgres_outage.reads_while_down}
     assert outcomes == {(503, "application/problem+json")}
 
 
