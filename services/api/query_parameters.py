@@ -32,7 +32,7 @@ def _known(route: Any) -> frozenset[str]:
 async def known_query_parameters_only(request: Request) -> None:
     """Refuse a request to a /v1/ route with query parameters the route does not take."""
     route = request.scope.get("route")
-    if route is None or not request.url.path.startswith(API_PREFIX):
+    if route is None or not request.scope["path"].startswith(API_PREFIX):
         return
     unknown = sorted(set(request.query_params) - _known(route))
     if unknown:
