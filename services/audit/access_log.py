@@ -104,22 +104,35 @@ _UNNESTED = DriverStatement(
 
 async def write_entries(engine: AsyncEngine, groups: Sequence[AccessEntries]) -> None:
     """Append the groups' entries in one transaction (on PostgreSQL one statement, one round trip)."""
-    entries = [entry for group in groups for entry in _rows(group)]
-    if not entries:
+    if not any(group.lead_ids for group in groups):
         return
     if engine.dialect.name == "postgresql":
-        await _UNNESTED.execute(
-            engine, {name: [entry[name] for entry in entries] for name in (*_COMMON, "lead_id")}
-        )
+        await _UNNESTED.execute(engine, _columns(groups))
         return
     async with engine.begin() as connection:
-        await connection.execute(insert(access_log), entries)
+        await connection.execute(insert(access_log), [entry for group in groups for entry in _rows(group)])
+
+
+def _common(group: AccessEntries) -> dict[str, object]:
+    common = {name: getattr(group, name) for name in _COMMON}
+    common["processing_activity"] = group.processing_activity.value
+    return common
 
 
 def _rows(group: AccessEntries) -> list[dict[str, object]]:
-    common = {name: getattr(group, name) for name in _COMMON}
-    common["processing_activity"] = group.processing_activity.value
+    common = _common(group)
     return [{**common, "lead_id": lead_id} for lead_id in group.lead_ids]
+
+
+def _columns(groups: Sequence[AccessEntries]) -> dict[str, list[object]]:
+    """The groups' entries as one array per column (what the unnest statement takes), without a row each."""
+    columns: dict[str, list[object]] = {name: [] for name in (*_COMMON, "lead_id")}
+    for group in groups:
+        count = len(group.lead_ids)
+        for name, value in _common(group).items():
+            columns[name] += [value] * count
+        columns["lead_id"] += group.lead_ids
+    return columns
 
 
 class GroupedWriter:

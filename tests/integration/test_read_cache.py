@@ -4,7 +4,6 @@ import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events import model as ev
@@ -16,29 +15,10 @@ from services.projections.projector import Projector
 from services.projections.queries import impact_figures, list_leads, pipeline
 from services.reports.dashboard import current_breakdowns
 from services.settings import ImpactTargets
+from tests.integration.sent_statements import statements_sent
 from tests.integration.test_projections import END, START, Lead, at, project, store
 
 __all__ = ["store"]  # the fixture, shared with test_projections
-
-
-def statements_sent(engine: AsyncEngine) -> list[str]:
-    """Every statement the engine sends from now on: SQLAlchemy's executions, and on PostgreSQL those
-    sent on the driver itself (services/persistence/driver.py)."""
-    sent: list[str] = []
-
-    def driver_sent(query: Any) -> None:
-        sent.append(query.query)
-
-    def checked_out(dbapi_connection: Any, *_: Any) -> None:
-        driver = dbapi_connection.driver_connection
-        if hasattr(driver, "add_query_logger"):
-            driver.add_query_logger(driver_sent)  # a set: added once per connection
-
-    event.listen(
-        engine.sync_engine, "before_cursor_execute", lambda _c, _k, statement, *_: sent.append(statement)
-    )
-    event.listen(engine.sync_engine, "checkout", checked_out)
-    return sent
 
 
 async def impact(engine: AsyncEngine, as_of: datetime) -> dict[str, Any]:
