@@ -99,17 +99,16 @@ async def current_generation(engine: AsyncEngine) -> Generation:
     return answers.generation
 
 
-async def checkpoint_position(connection: AsyncConnection) -> int | None:
-    statement = select(projection_checkpoints.c.position).where(
-        projection_checkpoints.c.name == CHECKPOINT_NAME
-    )
-    return (await connection.execute(statement)).scalar_one_or_none()
-
-
-# Read before every cached answer (several requests share one read): on the driver.
+# The projector's position. Read before every cached answer (several requests share one read): on the
+# driver; inside a snapshot, on the snapshot's connection.
 _POSITION = DriverStatement(
     select(projection_checkpoints.c.position).where(projection_checkpoints.c.name == bindparam("name"))
 )
+
+
+async def checkpoint_position(connection: AsyncConnection) -> int | None:
+    position = await connection.execute(_POSITION.statement, {"name": CHECKPOINT_NAME})
+    return position.scalar_one_or_none()
 
 
 @asynccontextmanager
