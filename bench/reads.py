@@ -109,7 +109,11 @@ async def _reads(stack: Stack, sizes: Sizes, lead_ids: list[str], setup: dict[st
         # An endpoint that takes seconds per request is measured cold: a warm-up would only cost time.
         warm = costs.get(url_for(0), 0.0) < sizes.read_seconds / 4
         load = await _under_load(stack, url_for, sizes, warm=warm)
-        results.append(_read_result(name, url_for(0), load, floor, setup))
+        results.append(
+            _read_result(
+                name, url_for(0), load, floor, setup | {"warmup_requests": sizes.read_warmup if warm else 0}
+            )
+        )
     return results
 
 
@@ -137,7 +141,7 @@ async def _under_load(stack: Stack, url_for: UrlFor, sizes: Sizes, *, warm: bool
     """`read_requests` requests from CLIENTS concurrent clients (after a warm-up), within the time budget."""
     token = stack.token()
     if warm:
-        await closed_loop(stack.api_url, token, url_for, sizes.warmup, CLIENTS, sizes.read_seconds / 4)
+        await closed_loop(stack.api_url, token, url_for, sizes.read_warmup, CLIENTS, sizes.read_seconds / 4)
     return await closed_loop(stack.api_url, token, url_for, sizes.read_requests, CLIENTS, sizes.read_seconds)
 
 
