@@ -14,7 +14,9 @@ def create_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> AsyncEngine
     """An async engine; SQLite gets WAL, foreign keys and a busy timeout so processes can share it.
 
     A server database keeps up to `pool_size` connections open, and opens up to half as many again for a
-    burst (closed when returned, so a burst beyond the pool costs a connection set-up per checkout). A
+    burst (closed when returned, so a burst beyond the pool costs a connection set-up per checkout). The
+    connection returned last is used next (LIFO): a steady load keeps to the same few connections and
+    PostgreSQL backends instead of rotating through the whole pool (docs/benchmarks.md, ninth round). A
     checkout replaces a connection that has gone away: one the server closed is known without asking, and
     one that sat idle for PING_AFTER_IDLE_SECONDS or more is asked in one round trip first.
     """
@@ -23,7 +25,9 @@ def create_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> AsyncEngine
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     overflow = max(pool_size // 2, 1)
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=overflow, **kwargs)
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=overflow, pool_use_lifo=True, **kwargs
+    )
     event.listen(engine.sync_engine, "checkout", _ping)
     event.listen(engine.sync_engine, "checkin", _returned)
     return engine

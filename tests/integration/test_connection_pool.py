@@ -36,6 +36,26 @@ async def test_twenty_concurrent_readers_reuse_the_pools_connections(postgres_ur
     assert len(connects) == first_round  # kept, not closed and opened again per request
 
 
+async def test_the_connection_returned_last_is_the_next_one_used(postgres_url: str) -> None:
+    """LIFO: a light load keeps using the same few connections (and PostgreSQL backends), while the rest
+    of the pool waits for a burst; FIFO would rotate every request through all of them."""
+    engine = create_engine(postgres_url, pool_size=5)
+
+    async def backend(connection: Any) -> int:
+        pid: int = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        return pid
+
+    try:
+        async with engine.connect() as first, engine.connect() as second, engine.connect() as third:
+            pids = [await backend(first), await backend(second), await backend(third)]
+        # Returned in the order third, second, first (the context managers close in reverse).
+        for _ in range(3):
+            async with engine.connect() as connection:
+                assert await backend(connection) == pids[0]
+    finally:
+        await engine.dispose()
+
+
 async def test_the_pool_size_is_a_setting(postgres_url: str) -> None:
     settings = Settings(database_url=postgres_url, database_pool_size=3)
     container = await build_container(settings, with_temporal=False)
