@@ -31,10 +31,9 @@ class Sizes:
     open_cases: int  # open leads, each with a pending partner-request timer
     active_leads: int = 2000  # leads with an open history at once in a synthetic log
     warmup: int = 20
-    # Requests from the 20 clients before each endpoint under load is measured: enough for the API to
-    # have opened every database connection that load keeps busy (with 50, two API processes were still
-    # opening PostgreSQL connections during the single-lead measurement, and each new one's first
-    # statements landed in its p99).
+    # Requests from the 20 clients before each endpoint under load is measured, so that its statements are
+    # prepared on the pool's connections and the caches it reads are filled. (It does not stop the pool
+    # from growing now and then during a run: docs/benchmarks.md, ninth round.)
     read_warmup: int = 200
 
 
