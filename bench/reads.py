@@ -103,17 +103,13 @@ async def _reads(stack: Stack, sizes: Sizes, lead_ids: list[str], setup: dict[st
     costs = await _costs(stack, await _monitoring(stack))
     for path in sorted(costs, key=costs.__getitem__):
         endpoints.setdefault(f"reads_{path.removeprefix('/v1/').replace('/', '_')}", _fixed(path))
-    floor = await _under_load(stack, _fixed("/healthz"), sizes)
+    floor = await _under_load(stack, _fixed("/healthz"), sizes, sizes.read_warmup)
     results = []
     for name, url_for in endpoints.items():
         # An endpoint that takes seconds per request is measured cold: a warm-up would only cost time.
-        warm = costs.get(url_for(0), 0.0) < sizes.read_seconds / 4
-        load = await _under_load(stack, url_for, sizes, warm=warm)
-        results.append(
-            _read_result(
-                name, url_for(0), load, floor, setup | {"warmup_requests": sizes.read_warmup if warm else 0}
-            )
-        )
+        warmup = sizes.read_warmup if costs.get(url_for(0), 0.0) < sizes.read_seconds / 4 else 0
+        load = await _under_load(stack, url_for, sizes, warmup)
+        results.append(_read_result(name, url_for(0), load, floor, setup | {"warmup_requests": warmup}))
     return results
 
 
@@ -137,11 +133,12 @@ async def _monitoring(stack: Stack) -> list[str]:
     )
 
 
-async def _under_load(stack: Stack, url_for: UrlFor, sizes: Sizes, *, warm: bool = True) -> Load:
-    """`read_requests` requests from CLIENTS concurrent clients (after a warm-up), within the time budget."""
+async def _under_load(stack: Stack, url_for: UrlFor, sizes: Sizes, warmup: int) -> Load:
+    """`read_requests` requests from CLIENTS concurrent clients (after `warmup` requests), within the time
+    budget."""
     token = stack.token()
-    if warm:
-        await closed_loop(stack.api_url, token, url_for, sizes.read_warmup, CLIENTS, sizes.read_seconds / 4)
+    if warmup:
+        await closed_loop(stack.api_url, token, url_for, warmup, CLIENTS, sizes.read_seconds / 4)
     return await closed_loop(stack.api_url, token, url_for, sizes.read_requests, CLIENTS, sizes.read_seconds)
 
 
