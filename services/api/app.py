@@ -24,6 +24,7 @@ from services.api.routes import (
 )
 from services.container import Container, build_container
 from services.oidc import verifier_for
+from services.persistence.migrate import require_current_schema
 from services.persons import PersonVault
 from services.reports import api as reports_api
 from services.settings import Settings
@@ -42,6 +43,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.container = container or await build_container(settings)
         if container is None:  # a key whose erasure was recorded must not outlive a crash
+            await require_current_schema(app.state.container.engine)
             await PersonVault(app.state.container.engine).shred_recorded_erasures()
         yield
         if container is None:

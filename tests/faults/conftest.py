@@ -392,13 +392,13 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fault
     running = FaultStack(tmp, database_url, app_database_url, postgres)
     try:
         # In parallel where nothing depends on it (two cores; each Python process takes seconds to start):
-        # only the projector needs the migrated tables before it starts.
+        # the API and the projector refuse to start on a database that is not migrated yet.
         running.start("temporal")
         migration = running.migrate()
         running.start("worker")
-        running.start("api")
         if await asyncio.to_thread(migration.wait, 120) != 0:
             pytest.fail(f"groeiruimte migrate failed:\n{running.log_tail('migrate')}")
+        running.start("api")
         running.start("projector")
         await running.wait_for_api()
         await running.wait_for_worker()
