@@ -7,7 +7,7 @@
 //   carrying `org` and `realm_access.roles` as the API reads them (GROEIRUIMTE_OIDC_ROLES_CLAIM).
 // - Every start makes a fresh RSA signing key: restarting on the same port is a key rotation.
 // Prints "listening <issuer>" once it accepts connections.
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -16,9 +16,18 @@ import Provider, { errors } from 'oidc-provider';
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const issuer = `http://127.0.0.1:${config.port}`;
 
+// The key comes out of generation as PEM and is exported as a JWK from a key object of its own. Exporting
+// the generated key object itself deadlocked Node 20 now and then (about one start in ten here): a garbage
+// collection during the export destroyed the generation job, whose destructor waits for the lock the
+// export holds.
 function signingKey() {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { ...privateKey.export({ format: 'jwk' }), kid: `test-${randomUUID().slice(0, 8)}`, alg: 'RS256', use: 'sig' };
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const jwk = createPrivateKey(privateKey).export({ format: 'jwk' });
+  return { ...jwk, kid: `test-${randomUUID().slice(0, 8)}`, alg: 'RS256', use: 'sig' };
 }
 
 // The API's claims for a signed-in account or (client credentials) a service client; none when unknown.
