@@ -112,7 +112,7 @@ def rebuild(
         None, min=1, help="processes that fold the log; default: one per core"
     ),
     batch_size: int | None = typer.Option(
-        None, min=1, help="events written per transaction; default 200,000 (more: faster, more memory)"
+        None, min=1, help="events written per transaction; default 400,000 (more: faster, more memory)"
     ),
 ) -> None:
     """Rebuild every read model from the event log."""

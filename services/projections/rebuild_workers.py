@@ -62,11 +62,11 @@ class _Batch:
 
 async def project_in_workers(engine: AsyncEngine, *, workers: int, batch_size: int, cached_leads: int) -> int:
     """Project the log after the checkpoint in batches of `batch_size` positions folded by `workers`
-    processes; returns the events applied. Leaves it to the caller when the log fits in one batch (starting
-    processes would cost more than they save) or when another projector moves the checkpoint."""
+    processes; returns the events applied. Leaves it to the caller when the log holds less than half a batch
+    (starting processes would cost more than they save) or when another projector moves the checkpoint."""
     async with engine.connect() as connection:
         batch = await _next_batch(connection, await checkpoint_position(connection) or 0, batch_size)
-    if batch is None or batch.until - batch.after < batch_size:
+    if batch is None or batch.until - batch.after < max(batch_size // 2, 1):
         return 0
     total = 0
     with _Workers(engine.url.render_as_string(hide_password=False), workers, cached_leads) as pool:

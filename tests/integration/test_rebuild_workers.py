@@ -87,6 +87,27 @@ async def test_a_rebuild_folded_by_worker_processes_gives_the_read_models_one_pr
     assert f"rebuild: {applied} events folded by 2 worker processes" in caplog.messages
 
 
+async def test_a_log_of_half_a_batch_or_more_is_folded_by_workers_and_a_shorter_one_in_one_process(
+    engine: AsyncEngine, store: SqlEventStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    await long_and_varied_log(engine, store)
+    incremental = await snapshot(engine)
+    events = len(await store.read_all())
+
+    with caplog.at_level(logging.INFO, logger="groeiruimte.projector"):
+        # The whole log is exactly half a batch: one batch, folded by the workers.
+        whole = Projector(engine, batch_size=BATCH, rebuild_batch_size=2 * events, rebuild_workers=2)
+        assert await whole.rebuild() == events
+        assert f"rebuild: {events} events folded by 2 worker processes" in caplog.messages
+        assert await snapshot(engine) == incremental
+        caplog.clear()
+
+        shorter = Projector(engine, batch_size=BATCH, rebuild_batch_size=2 * events + 2, rebuild_workers=2)
+        assert await shorter.rebuild() == events
+        assert not [message for message in caplog.messages if "worker processes" in message]
+        assert await snapshot(engine) == incremental
+
+
 @pytest.mark.postgres
 async def test_tailing_projectors_leave_the_log_to_a_rebuild_that_runs(
     postgres_engine: AsyncEngine, postgres_store: SqlEventStore, postgres_url: str
