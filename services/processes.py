@@ -1,7 +1,6 @@
 """Long-running processes: the worker, the projector and the API server."""
 
 import asyncio
-import contextlib
 import gc
 import logging
 import signal
@@ -10,8 +9,6 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from prometheus_client import start_http_server
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.app import create_app
 from services.container import build_container, build_deliverer
@@ -19,7 +16,6 @@ from services.health import health_server, projector_probes, worker_probes
 from services.log_masking import register_secrets, secrets_of
 from services.notifications.mailcatcher import start_mailcatcher
 from services.observability import configure_logging
-from services.persistence.migrate import require_current_schema
 from services.projections.projector import REBUILD_BATCH_SIZE, Projector
 from services.reports.publish import ReportPublisherService
 from services.settings import Settings
@@ -75,30 +71,11 @@ async def run_projector(settings: Settings) -> None:
     """Tail the event log into the read models until SIGINT/SIGTERM."""
     container = await build_container(settings, with_temporal=False)
     projector = Projector(container.engine, batch_size=settings.projector_batch_size)
+    log.info("projector tailing the event log")
     probes = projector_probes(container.engine)
-    stop = _stop_on_signals()
     async with health_server(settings.api_host, settings.projector_health_port, probes):
-        if await _schema_checked(container.engine, stop, settings.projector_poll_seconds):
-            log.info("projector tailing the event log")
-            await projector.run(stop, settings.projector_poll_seconds)
+        await projector.run(_stop_on_signals(), settings.projector_poll_seconds)
     await container.close()
-
-
-async def _schema_checked(engine: AsyncEngine, stop: asyncio.Event, poll_seconds: float) -> bool:
-    """Whether the schema is current (SchemaNotCurrentError if not); waits for a database that does not
-    answer yet, as the projector waits out an outage. False when stopped first."""
-    backoff = poll_seconds
-    while not stop.is_set():
-        try:
-            await require_current_schema(engine)
-        except (OSError, DBAPIError) as error:
-            log.warning("projector cannot reach the database (%s); retrying in %.1fs", error, backoff)
-            backoff = min(backoff * 2, 30.0)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), backoff)
-        else:
-            return True
-    return False
 
 
 async def rebuild_projections(
@@ -107,7 +84,6 @@ async def rebuild_projections(
     batch_size = batch_size or REBUILD_BATCH_SIZE
     container = await build_container(settings, with_temporal=False)
     try:
-        await require_current_schema(container.engine)
         projector = Projector(
             container.engine,
             batch_size=min(settings.projector_batch_size, batch_size),

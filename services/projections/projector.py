@@ -17,6 +17,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.persistence.migrate import require_current_schema
 from services.persistence.tables import events
 from services.projections.folding import (
     READ_PAGE_SIZE,
@@ -84,11 +85,15 @@ class Projector:
         """Project until `stop` is set, polling the log every `poll_seconds` when caught up.
 
         A database outage is waited out with backoff: the failed batch rolled back with its
-        checkpoint, so trying again is safe.
+        checkpoint, so trying again is safe. The first time the database answers, a schema behind this
+        code raises SchemaNotCurrentError (services/persistence/migrate.py).
         """
-        backoff = poll_seconds
+        backoff, schema_checked = poll_seconds, False
         while not stop.is_set():
             try:
+                if not schema_checked:
+                    await require_current_schema(self._engine)
+                    schema_checked = True
                 applied = await self.run_once()
                 backoff = poll_seconds
             except (OSError, DBAPIError) as error:
@@ -103,7 +108,9 @@ class Projector:
 
         With more than one rebuild worker the events are folded in worker processes
         (services/projections/rebuild_workers.py); whatever they leave — events appended meanwhile, or all
-        of it should another projector move the checkpoint — is projected here, one batch at a time."""
+        of it should another projector move the checkpoint — is projected here, one batch at a time.
+        A schema behind this code raises SchemaNotCurrentError before anything is emptied."""
+        await require_current_schema(self._engine)
         async with _rebuild_lock(self._engine):
             async with self._engine.begin() as connection:
                 await lock_checkpoint(connection)
