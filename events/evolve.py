@@ -18,6 +18,7 @@ from events.state import (
     Outcome,
     PartnerRequest,
     Stage,
+    constructed,
     replaced,
 )
 
@@ -231,7 +232,7 @@ def _closed(state: LeadState, event: ev.LeadClosed, at: datetime) -> dict[str, A
 @_on(ev.NoteAdded)
 def _note(state: LeadState, event: ev.NoteAdded, at: datetime) -> dict[str, Any]:
     # Constructed, not validated: every value is already of its type (half the events of a case are notes).
-    note = Note.model_construct(note_id=event.note_id, text=event.text, added_at=at)
+    note = constructed(Note, note_id=event.note_id, text=event.text, added_at=at)
     return {"notes": [*state.notes, note]}
 
 

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
@@ -31,6 +32,43 @@ def replaced(model: _Model, changes: Mapping[str, Any]) -> _Model:
     object.__setattr__(copied, "__pydantic_extra__", None)
     object.__setattr__(copied, "__pydantic_private__", None)
     return copied
+
+
+def constructed(model_type: type[_Model], /, **values: Any) -> _Model:
+    """`model_type.model_construct(**values)` (not validated) for values that give every field, without
+    pydantic's generic walk over the fields, their aliases and defaults: the same model at half the
+    cost. `evolve` makes one for every note it folds. A model with aliases, extra fields, private
+    attributes or a post-init hook, or values that leave a field out or give them in another order, takes
+    `model_construct`."""
+    # Every field, in the fields' order, as model_construct has them (the JSON a model gives follows it).
+    if tuple(values) != _plain_fields(model_type):
+        return model_type.model_construct(**values)
+    made = object.__new__(model_type)
+    object.__setattr__(made, "__dict__", values)
+    _set_fields_set(made, set(values))
+    _set_extra(made, None)
+    _set_private(made, None)
+    return made
+
+
+# BaseModel's slots, set through their descriptors (cheaper than object.__setattr__ by name).
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+@cache
+def _plain_fields(model_type: type[BaseModel]) -> tuple[str, ...] | None:
+    """The model's field names when `model_construct` of every field does no more than `constructed`."""
+    fields = model_type.__pydantic_fields__
+    plain = (
+        model_type.model_config.get("extra") != "allow"
+        and not model_type.__private_attributes__
+        and not model_type.__pydantic_post_init__
+        and not model_type.__pydantic_root_model__
+        and all(field.alias is None and field.validation_alias is None for field in fields.values())
+    )
+    return tuple(fields) if plain else None
 
 
 class Stage(StrEnum):

@@ -36,6 +36,10 @@ from services.projections.tables import (
 
 LEAD_STREAM_PREFIX = "lead-"
 READ_PAGE_SIZE = 10_000
+# Events folded at a time. A fold pays for every lead it touches (its draft state, its projection); a
+# page of the log holds two or three events of each of the few thousand leads under way, a chunk of this
+# many about twenty: a rebuild's workers spent a quarter less CPU (docs/benchmarks.md, eleventh round).
+FOLD_CHUNK_EVENTS = 50_000
 IN_LIST_SIZE = 5_000
 
 

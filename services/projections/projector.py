@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.persistence.migrate import require_current_schema
 from services.persistence.tables import events
 from services.projections.folding import (
+    FOLD_CHUNK_EVENTS,
     READ_PAGE_SIZE,
     LeadProjection,
     ReadModelRows,
@@ -149,7 +150,9 @@ class Projector:
             position, applied = checkpoint, 0
             # Bounded by events and by leads held: a log of many short histories must not fill memory.
             while applied < limit and len(folded) < BATCH_LEADS:
-                rows = await read_events(connection, position, min(READ_PAGE_SIZE, limit - applied))
+                # A chunk at a time, but no more leads than a page could add beyond BATCH_LEADS.
+                chunk = min(FOLD_CHUNK_EVENTS, max(BATCH_LEADS - len(folded), READ_PAGE_SIZE))
+                rows = await read_events(connection, position, min(chunk, limit - applied))
                 if not rows:
                     break
                 await fold_page(connection, rows, folded, self._cache, snapshots)

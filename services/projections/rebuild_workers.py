@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.persistence.engine import create_engine
 from services.persistence.tables import log_head
 from services.projections.folding import (
+    FOLD_CHUNK_EVENTS,
     READ_PAGE_SIZE,
     LeadProjection,
     LoggedEvent,
@@ -48,6 +49,7 @@ from services.projections.folding import (
 from services.projections.read_cache import checkpoint_position
 
 WORKER_STOP_SECONDS = 10.0
+_PAGES_AHEAD = 8  # pages the reader may have read before the fold takes them
 
 
 class RebuildWorkerError(RuntimeError):
@@ -238,16 +240,21 @@ class _ShareFolder:
     async def fold(self, after: int, until: int) -> ReadModelRows:
         folded: dict[str, LeadProjection] = {}
         snapshots: list[dict[str, Any]] = []
-        pages: asyncio.Queue[list[LoggedEvent] | BaseException] = asyncio.Queue(maxsize=1)
+        pages: asyncio.Queue[list[LoggedEvent] | BaseException] = asyncio.Queue(maxsize=_PAGES_AHEAD)
         async with self._engine.connect() as reading, self._engine.begin() as loading:
             reader = asyncio.create_task(self._read(reading, after, until, pages))
-            events = 0
+            events, chunk = 0, list[LoggedEvent]()
             try:
                 while page := await pages.get():
                     if isinstance(page, BaseException):
                         raise page
-                    await fold_page(loading, page, folded, self._held, snapshots)
-                    events += len(page)
+                    chunk += page
+                    if len(chunk) >= FOLD_CHUNK_EVENTS:
+                        await fold_page(loading, chunk, folded, self._held, snapshots)
+                        events, chunk = events + len(chunk), []
+                if chunk:
+                    await fold_page(loading, chunk, folded, self._held, snapshots)
+                    events += len(chunk)
             finally:
                 reader.cancel()
         self._held.keep(folded.values())

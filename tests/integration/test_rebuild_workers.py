@@ -14,7 +14,7 @@ from uuid import uuid4
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events import model as ev
@@ -22,9 +22,16 @@ from services.persistence.engine import create_engine
 from services.persistence.event_store import SqlEventStore
 from services.persistence.migrate import upgrade_database
 from services.projections import rebuild_workers
+from services.projections.folding import ReadModelRows
 from services.projections.projector import REBUILD_LOCK_KEY, Projector
 from services.projections.rebuild_workers import RebuildWorkerError
-from services.projections.tables import SNAPSHOT_EVERY, lead_snapshots, lead_summaries, projection_checkpoints
+from services.projections.tables import (
+    READ_MODEL_TABLES,
+    SNAPSHOT_EVERY,
+    lead_snapshots,
+    lead_summaries,
+    projection_checkpoints,
+)
 from tests.integration.test_projections import Lead, at, build_varied_history, snapshot
 
 BATCH = 40  # events per rebuild batch: several batches, so the workers fold one while the last is written
@@ -106,6 +113,36 @@ async def test_a_log_of_half_a_batch_or_more_is_folded_by_workers_and_a_shorter_
         assert await shorter.rebuild() == events
         assert not [message for message in caplog.messages if "worker processes" in message]
         assert await snapshot(engine) == incremental
+
+
+async def test_a_share_folded_in_chunks_of_several_pages_gives_the_rows_of_one_fold(
+    engine: AsyncEngine, store: SqlEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await long_and_varied_log(engine, store)
+    async with engine.begin() as connection:  # as a rebuild starts: nothing projected yet
+        for table in READ_MODEL_TABLES:
+            await connection.execute(delete(table))
+    head = len(await store.read_all())
+    url = engine.url.render_as_string(hide_password=False)
+
+    async def shares_folded() -> list[ReadModelRows]:
+        folded = []
+        for share in range(2):
+            folder = rebuild_workers._ShareFolder(url, share, 2, cached_leads=1000)
+            try:
+                folded.append(await folder.fold(0, head))
+            finally:
+                await folder.close()
+        return folded
+
+    at_once = await shares_folded()  # the whole log is less than one page and one chunk
+    monkeypatch.setattr(rebuild_workers, "READ_PAGE_SIZE", 3)
+    monkeypatch.setattr(rebuild_workers, "FOLD_CHUNK_EVENTS", 7)  # chunks of three pages, the last shorter
+    in_chunks = await shares_folded()
+
+    assert in_chunks == at_once
+    assert sum(rows.events for rows in in_chunks) == head > 7 * 3
+    assert all(rows.summaries for rows in in_chunks)
 
 
 @pytest.mark.postgres

@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr
 
 from events import model as ev
 from events.demands import DemandStatus, FinancingInstrument, FinancingSpec
@@ -15,7 +15,7 @@ from events.lead import fold
 from events.model import EVENT_TYPES
 from events.persons import SealedPersonalData
 from events.reference import CompanyStage, OutcomeCode, Province, Region
-from events.state import replaced
+from events.state import Note, PartnerRequest, constructed, replaced
 from events.upcasting import UPCASTERS, domain_event_from_json, to_domain_event, upcast
 from tests.unit.given_when_then import (
     BUILDERS,
@@ -267,6 +267,42 @@ def test_replaced_keeps_a_models_private_attributes_like_model_copy() -> None:
     copied = replaced(model, {"value": 2})
 
     assert copied.value == 2 and copied._seen == [7]
+
+
+# --- constructed: evolve's unvalidated construction of a part ---------------------------------------
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_constructed_is_model_construct_of_every_field(reverse: bool) -> None:
+    values = {"note_id": NEW_ID, "text": "Site visit planned.", "added_at": occurred_at(3)}
+    given_values = dict(reversed(values.items())) if reverse else values
+
+    made, expected = constructed(Note, **given_values), Note.model_construct(**values)
+
+    assert type(made) is Note and made == expected
+    assert made.__pydantic_fields_set__ == expected.__pydantic_fields_set__
+    assert made.__pydantic_extra__ is None and made.__pydantic_private__ is None
+    assert made.model_dump_json() == expected.model_dump_json()
+    assert made.model_dump(exclude_unset=True) == expected.model_dump(exclude_unset=True)
+
+
+def test_constructed_falls_back_to_model_construct_for_what_it_does_not_cover() -> None:
+    class Aliased(BaseModel):
+        value: int = Field(alias="v")
+
+    class WithPrivate(BaseModel):
+        value: int
+        _seen: list[int] = PrivateAttr(default_factory=list)
+
+    partial = constructed(PartnerRequest, request_id=REQUEST_ID, partner_id="tennet")  # defaults left out
+    aliased = constructed(Aliased, v=5)
+    private = constructed(WithPrivate, value=1)
+
+    assert partial.status == "open" and partial.demand_ids == [] and partial.reminders_sent == 0
+    assert partial.__pydantic_fields_set__ == {"request_id", "partner_id"}
+    assert aliased.value == 5
+    private._seen.append(1)
+    assert private._seen == [1]
 
 
 @pytest.mark.parametrize("stage", list(BUILDERS))
