@@ -12,7 +12,8 @@ HTTP, the server and the client cost on this machine before any work is done.
 Replay: `GET /v1/leads/{id}/state?as_of=…` on the 1,000-event lead, one request at a time, as of the
 moment its 875th event occurred: late in the case, but half a snapshot interval (125 events) past the
 last snapshot that holds then (the replay folds them; as of the very end it would fold none). Baseline:
-reading that lead's rows straight from PostgreSQL (asyncpg, JSON decoded), one query at a time.
+reading that lead's rows straight from PostgreSQL (asyncpg, JSON decoded), one query at a time, taken in
+turns with the replays.
 """
 
 import json
@@ -26,7 +27,7 @@ import asyncpg  # type: ignore[import-untyped]
 from bench.core import Result, Sizes, Stopwatch, milliseconds, percentile
 from bench.databases import Database, postgres_database
 from bench.histories import SyntheticEvent, one_lead, synthetic_log
-from bench.http import Load, UrlFor, closed_loop
+from bench.http import Connection, HttpError, Load, UrlFor, closed_loop
 from bench.loader import bulk_load, settle
 from bench.stack import Stack, Temporal, running_stack
 from services.persistence.engine import create_engine
@@ -167,16 +168,14 @@ def _read_result(name: str, example: str, load: Load, floor: Load, setup: dict[s
 async def _replay(
     stack: Stack, database: Database, sizes: Sizes, stream_id: str, moment: SyntheticEvent
 ) -> Result:
+    """The replay and its baseline taken in turns, one of each at a time: a stretch of the hour on which
+    the machine runs slower then slows both alike, instead of whichever was measured in it."""
     lead_id = stream_id.removeprefix("lead-")
     as_of = moment.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     path = f"/v1/leads/{lead_id}/state?as_of={as_of}"
     token = stack.token()
     await closed_loop(stack.api_url, token, _fixed(path), sizes.warmup, 1, sizes.read_seconds / 4)
-    load = await closed_loop(
-        stack.api_url, token, _fixed(path), sizes.replay_requests, 1, sizes.read_seconds * 2
-    )
-    samples = load.samples
-    raw = await _raw_stream_reads(database, stream_id, sizes.replay_requests)
+    samples, raw = await _replays_and_raw_reads(stack, token, path, database, stream_id, sizes)
     p50 = milliseconds(percentile(samples, 0.5))
     return Result(
         "case_replay",
@@ -190,18 +189,29 @@ async def _replay(
             "as_of_event": moment.stream_version,
             "p99_ms": milliseconds(percentile(samples, 0.99)),
             "requests": len(samples),
-            "cut_off": load.cut_off,
             "raw_p99_ms": milliseconds(percentile(raw, 0.99)),
         },
     )
 
 
-async def _raw_stream_reads(database: Database, stream_id: str, count: int) -> list[float]:
-    """Seconds per read of the stream's rows straight from PostgreSQL, with the JSON decoded."""
+async def _replays_and_raw_reads(
+    stack: Stack, token: str, path: str, database: Database, stream_id: str, sizes: Sizes
+) -> tuple[list[float], list[float]]:
+    """Seconds per replay over HTTP and per read of the stream's rows straight from PostgreSQL (asyncpg,
+    JSON decoded), alternately, up to `replay_requests` of each and none started after twice
+    `read_seconds`."""
+    http = await Connection.open(stack.api_url, token)
     connection = await asyncpg.connect(database.raw)
-    samples = []
+    samples: list[float] = []
+    raw: list[float] = []
+    deadline = time.perf_counter() + sizes.read_seconds * 2
     try:
-        for _ in range(count):
+        while len(samples) < sizes.replay_requests and (not samples or time.perf_counter() < deadline):
+            started = time.perf_counter()
+            status, body = await http.get(path)
+            samples.append(time.perf_counter() - started)
+            if status != 200:
+                raise HttpError(f"GET {path} answered {status}: {body[:300]!r}")
             started = time.perf_counter()
             rows = await connection.fetch(
                 "SELECT * FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id
@@ -209,10 +219,11 @@ async def _raw_stream_reads(database: Database, stream_id: str, count: int) -> l
             for row in rows:
                 json.loads(row["data"])
                 json.loads(row["metadata"])
-            samples.append(time.perf_counter() - started)
+            raw.append(time.perf_counter() - started)
     finally:
         await connection.close()
-    return samples
+        await http.close()
+    return samples, raw
 
 
 def _fixed(path: str) -> UrlFor:
