@@ -49,7 +49,6 @@ from services.projections.folding import (
 from services.projections.read_cache import checkpoint_position
 
 WORKER_STOP_SECONDS = 10.0
-_PAGES_AHEAD = 8  # pages the reader may have read before the fold takes them
 
 
 class RebuildWorkerError(RuntimeError):
@@ -240,19 +239,14 @@ class _ShareFolder:
     async def fold(self, after: int, until: int) -> ReadModelRows:
         folded: dict[str, LeadProjection] = {}
         snapshots: list[dict[str, Any]] = []
-        pages: asyncio.Queue[list[LoggedEvent] | BaseException] = asyncio.Queue(maxsize=_PAGES_AHEAD)
+        chunks: asyncio.Queue[list[LoggedEvent] | BaseException] = asyncio.Queue(maxsize=1)
         async with self._engine.connect() as reading, self._engine.begin() as loading:
-            reader = asyncio.create_task(self._read(reading, after, until, pages))
-            events, chunk = 0, list[LoggedEvent]()
+            reader = asyncio.create_task(self._read(reading, after, until, chunks))
+            events = 0
             try:
-                while page := await pages.get():
-                    if isinstance(page, BaseException):
-                        raise page
-                    chunk += page
-                    if len(chunk) >= FOLD_CHUNK_EVENTS:
-                        await fold_page(loading, chunk, folded, self._held, snapshots)
-                        events, chunk = events + len(chunk), []
-                if chunk:
+                while chunk := await chunks.get():
+                    if isinstance(chunk, BaseException):
+                        raise chunk
                     await fold_page(loading, chunk, folded, self._held, snapshots)
                     events += len(chunk)
             finally:
@@ -271,24 +265,27 @@ class _ShareFolder:
         connection: AsyncConnection,
         after: int,
         until: int,
-        pages: "asyncio.Queue[list[LoggedEvent] | BaseException]",
+        chunks: "asyncio.Queue[list[LoggedEvent] | BaseException]",
     ) -> None:
-        """Put the share's events in (after, until] on `pages`, a page at a time, an empty page last.
+        """Put the share's events in (after, until] on `chunks`, FOLD_CHUNK_EVENTS or more at a time (fewer
+        at the end), an empty chunk last.
 
-        A task of its own on a connection of its own: it asks for the next page as soon as it has handed
-        one over, so the database reads while the worker folds. Pages are ranges of positions, not LIMITs:
-        a LIMIT under the share's filter let PostgreSQL's planner scan and sort the rest of the batch for
-        every page (0.9 s instead of 12 ms, on a log not yet analysed)."""
+        A task of its own on a connection of its own: it reads the next chunk while the worker folds one.
+        It reads a page at a time, and pages are ranges of positions, not LIMITs: a LIMIT under the share's
+        filter let PostgreSQL's planner scan and sort the rest of the batch for every page (0.9 s instead
+        of 12 ms, on a log not yet analysed)."""
         try:
-            position = after
+            position, chunk = after, list[LoggedEvent]()
             while position < until:
                 upto = min(position + READ_PAGE_SIZE, until)
-                if page := await self._page(connection, position, upto):
-                    await pages.put(page)
+                chunk += await self._page(connection, position, upto)
+                if len(chunk) >= FOLD_CHUNK_EVENTS or (chunk and upto == until):
+                    await chunks.put(chunk)
+                    chunk = []
                 position = upto
-            await pages.put([])
+            await chunks.put([])
         except Exception as error:  # the folding side raises it
-            await pages.put(error)
+            await chunks.put(error)
 
     async def _page(self, connection: AsyncConnection, after: int, upto: int) -> list[LoggedEvent]:
         """The share's events at positions in (after, upto], in log order.
