@@ -26,6 +26,7 @@ from services.container import Container, build_container
 from services.oidc import verifier_for
 from services.persistence.migrate import require_current_schema
 from services.persons import PersonVault
+from services.projections.rows import state_schema
 from services.reports import api as reports_api
 from services.settings import Settings
 from services.temporal import payload_codec
@@ -45,6 +46,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         if container is None:  # a key whose erasure was recorded must not outlive a crash
             await require_current_schema(app.state.container.engine)
             await PersonVault(app.state.container.engine).shred_recorded_erasures()
+        state_schema()  # built once per process (~11 ms): not on the first single-lead read
         yield
         if container is None:
             await app.state.container.close()

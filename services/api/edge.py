@@ -93,7 +93,7 @@ class EdgeMiddleware:
         if _credentials_in_query(request):
             detail = "credentials are accepted only in the Authorization header, never in the URL"
             return problem(request, 400, "credentials-in-query", "Credentials in the query string", detail)
-        path = request.url.path
+        path: str = request.scope["path"]  # as request.url.path, without building the whole URL
         if path != "/" and path.endswith("/") and not path.startswith("/ui"):
             return problem(request, 404, "not-found", "Not found", "no resource at this path")
         # The web UI calls the API in-process for its pages: those calls run within the page request

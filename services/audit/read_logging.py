@@ -13,14 +13,17 @@ is what an auditor wants to see — while roles that may never read lead data ar
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
+from fastapi.routing import APIRoute
 
-from services.api.deps import CurrentUser, request_container
+from events.store import EventStore
+from services.api.deps import current_user, request_container
 from services.audit.access_log import (
     AccessEntries,
     GroupedWriter,
@@ -29,7 +32,9 @@ from services.audit.access_log import (
     trace_id_from,
 )
 from services.auth import Principal
+from services.container import Container
 from services.observability import CORRELATION_ID
+from services.persons import PersonVault
 
 logger = logging.getLogger(__name__)
 
@@ -70,20 +75,73 @@ class ReadLog:
         return not failures
 
 
-async def read_log(request: Request, user: CurrentUser) -> AsyncIterator[ReadLog]:
-    route = request.scope.get("route")
-    endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    writer = request_container(request).access_log
+@dataclass(frozen=True, slots=True)
+class LoggedRead:
+    """What a logged read route works with, as one dependency: the caller, the container, and the
+    recorder of its reads. One node for FastAPI to solve instead of one per part (user, store, read log,
+    person vault), on the API's most frequent requests."""
+
+    user: Principal
+    container: Container
+    reads: ReadLog
+
+    @property
+    def store(self) -> EventStore:
+        return self.container.store
+
+    @property
+    def persons(self) -> PersonVault:
+        return PersonVault(self.container.engine)
+
+
+_READ_LOG = "groeiruimte.read_log"  # the request's ReadLog, in its ASGI scope
+NOT_RECORDED = "the read could not be recorded in the access log; nothing was served"
+
+
+class LoggedReadRoute(APIRoute):
+    """A route that may log reads (`LoggedReadDep`): once the endpoint has its answer, and before the
+    answer is sent, the request's access-log writes are awaited; if one failed, the caller gets 503 and
+    no data. An endpoint that raises still waits for its writes (a failure is logged) before the error
+    is answered.
+
+    A dependency with `yield` would do the same; FastAPI enters one through an async context manager on
+    an exit stack, about 30 µs more on each of the API's most frequent requests."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            request.scope[_READ_LOG] = None  # a logged read may run here (logged_read checks)
+            try:
+                response = await handler(request)
+            except BaseException:
+                await _settled(request)
+                raise
+            if not await _settled(request):
+                raise HTTPException(
+                    503, "the read could not be recorded in the access log; nothing was served"
+                )
+            return response
+
+        return handle
+
+
+async def _settled(request: Request) -> bool:
+    log: ReadLog | None = request.scope.get(_READ_LOG)
+    return True if log is None else await log.settle()
+
+
+async def logged_read(request: Request) -> LoggedRead:
+    if _READ_LOG not in request.scope:  # a route of another class would send data before its entry
+        raise RuntimeError(f"{request.scope.get('route')} logs reads but is not a LoggedReadRoute")
+    user = await current_user(request)
+    container = request_container(request)
+    template = getattr(request.scope.get("route"), "path", None)  # /v1/leads/{lead_id}, not the id
+    endpoint = f"{request.method} {template or request.scope['path']}"
     # A caller that sent no trace finds its entry by the answer's X-Correlation-ID.
-    log = ReadLog(writer, user, endpoint, trace_id_from(request.headers, CORRELATION_ID.get()))
-    try:
-        yield log
-    except BaseException:
-        await log.settle()
-        raise
-    if not await log.settle():
-        raise HTTPException(503, "the read could not be recorded in the access log; nothing was served")
+    log = ReadLog(container.access_log, user, endpoint, trace_id_from(request.headers, CORRELATION_ID.get()))
+    request.scope[_READ_LOG] = log
+    return LoggedRead(user, container, log)
 
 
-# scope="function": the exit runs before the response is sent, so a failed write can still refuse it.
-ReadLogDep = Annotated[ReadLog, Depends(read_log, scope="function")]
+LoggedReadDep = Annotated[LoggedRead, Depends(logged_read)]

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -55,8 +55,9 @@ class LeadSummaryRow(BaseModel):
     open_partner_requests: int
     last_event_at: datetime
     version: int
-    full: bool = True
-    identity: bool = True
+    # What the caller may see, not part of the row as answered (excluded from its JSON and dumps).
+    full: bool = Field(default=True, exclude=True)
+    identity: bool = Field(default=True, exclude=True)
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,22 @@
 """Logged reads: every read of lead-level data leaves an append-only entry the auditor can query."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from services.api.app import create_app
+from services.audit.read_logging import LoggedReadDep, LoggedReadRoute, logged_read
 from services.auth import Role
 from services.projections.projector import Projector
+from services.settings import Settings
 from tests.integration.audit_support import AuditApi, LeadWriter
 from tests.integration.sent_statements import statements_sent
 
@@ -135,3 +142,37 @@ async def test_concurrent_reads_that_cannot_be_logged_are_all_refused(api: Audit
     async with api.as_(Role.COORDINATOR, "nfia") as coordinator:
         responses = await asyncio.gather(*(coordinator.get(f"/v1/leads/{lead.lead_id}") for _ in range(8)))
     assert [response.status_code for response in responses] == [503] * 8
+
+
+def _takes(dependant: Any, call: Any) -> bool:
+    return any(sub.call is call or _takes(sub, call) for sub in dependant.dependencies)
+
+
+def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, also those of included routers (FastAPI keeps them under the router's entry)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from _api_routes(route.original_router.routes)
+
+
+def test_every_route_that_logs_reads_awaits_its_entries_before_answering() -> None:
+    routes = list(_api_routes(create_app(Settings(_env_file=None)).routes))
+    logging = [route for route in routes if _takes(route.dependant, logged_read)]
+
+    assert {"/v1/leads", "/v1/leads/{lead_id}", "/v1/leads/{lead_id}/events"} <= {r.path for r in logging}
+    assert [route.path for route in logging if not isinstance(route, LoggedReadRoute)] == []
+
+
+async def test_a_logged_read_on_a_route_that_would_not_await_it_is_refused() -> None:
+    app = FastAPI()
+
+    @app.get("/unawaited")
+    async def unawaited(read: LoggedReadDep) -> None:
+        read.reads.record(uuid.uuid4())
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        with pytest.raises(RuntimeError, match="not a LoggedReadRoute"):
+            await client.get("/unawaited", headers={"Authorization": "Bearer x"})

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Query, Response
 
 from services.access import Capability, ForbiddenError, LeadAccess, require, sees_identity
 from services.api.commands import readable_lead
-from services.api.deps import ContainerDep, CurrentUser, EventStoreDep
+from services.api.deps import ContainerDep, CurrentUser
 from services.audit.access_log import AccessLogPage, ProcessingActivity, query_access_log
 from services.audit.export import MEDIA_TYPE, case_file, case_file_name
-from services.audit.read_logging import ReadLogDep
+from services.audit.read_logging import LoggedReadDep, LoggedReadRoute
 from services.audit.verify import VerificationReport, verify_lead, verify_log
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=LoggedReadRoute)
 
 
 @router.get("/v1/audit/verification")
@@ -46,15 +46,14 @@ async def get_access_log(
     response_class=Response,
     responses={200: {"content": {MEDIA_TYPE: {}}, "description": "The case file (CloudEvents JSON lines)"}},
 )
-async def export_case_file(
-    lead_id: UUID, user: CurrentUser, store: EventStoreDep, container: ContainerDep, reads: ReadLogDep
-) -> Response:
+async def export_case_file(lead_id: UUID, read: LoggedReadDep) -> Response:
     """The lead's case file, verifiable offline with `python -m services.audit.verify_export FILE`."""
+    user = read.user
     state = await readable_lead(
-        user, reads, store, lead_id, LeadAccess.READ, ProcessingActivity.VERANTWOORDING
+        user, read.reads, read.store, lead_id, LeadAccess.READ, ProcessingActivity.VERANTWOORDING
     )
     if not sees_identity(user, state):
         raise ForbiddenError("the case file names the company, whose identity was not disclosed to you")
-    content = await case_file(container.engine, lead_id, user.as_actor())
+    content = await case_file(read.container.engine, lead_id, user.as_actor())
     disposition = f'attachment; filename="{case_file_name(lead_id)}"'
     return Response(content, media_type=MEDIA_TYPE, headers={"Content-Disposition": disposition})

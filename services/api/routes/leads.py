@@ -24,9 +24,8 @@ from services.access import (
     sees_identity,
 )
 from services.api.commands import RunnerDep, command_response, readable
-from services.api.deps import ContainerDep, CurrentUser, EventStoreDep, PersonVaultDep
 from services.api.schemas import CommandResponse, LeadBriefPublic, LeadCreate, LeadPage, LeadPublic
-from services.audit.read_logging import ReadLogDep
+from services.audit.read_logging import LoggedRead, LoggedReadDep, LoggedReadRoute
 from services.disclosure import as_disclosed
 from services.lead_reads import (
     HistoryEvent,
@@ -39,7 +38,7 @@ from services.lead_reads import (
 )
 from services.projections.queries import LeadSummaryRow, list_leads
 
-router = APIRouter(prefix="/v1/leads", tags=["leads"])
+router = APIRouter(prefix="/v1/leads", tags=["leads"], route_class=LoggedReadRoute)
 SEARCH = "Part of the code name, or of the company's name where the caller may see the company"
 OVERDUE = (
     "`true`: only leads with an open partner request past its due date (UTC date) among the leads the "
@@ -61,9 +60,7 @@ async def signal_lead(body: LeadCreate, runner: RunnerDep) -> CommandResponse:
 @router.get("", response_model=LeadPage)
 async def get_leads(
     request: Request,
-    user: CurrentUser,
-    container: ContainerDep,
-    reads: ReadLogDep,
+    read: LoggedReadDep,
     stage: Stage | None = None,
     region: Region | None = None,
     domain: Domain | None = None,
@@ -75,8 +72,8 @@ async def get_leads(
 ) -> Response:
     """Leads, newest first; other organisations' leads show only code name, stage, region and domains."""
     count, rows = await list_leads(
-        container.engine,
-        scope=lead_scope(user),
+        read.container.engine,
+        scope=lead_scope(read.user),
         stage=stage,
         region=region,
         domain=domain,
@@ -86,17 +83,14 @@ async def get_leads(
         limit=limit,
         offset=offset,
     )
-    reads.record(*(row.lead_id for row in rows))
+    read.reads.record(*(row.lead_id for row in rows))
     # A LeadPage as JSON in one step: the rows are the read cache's, already validated.
     page = {
         "count": count,
         **_page_links(request, count, limit, offset),
         "results": [_listed(r) for r in rows],
     }
-    return _json(to_json(page, exclude=_NOT_LISTED))
-
-
-_NOT_LISTED = {"results": {"__all__": {"full", "identity"}}}
+    return _json(to_json(page))
 
 
 def _listed(row: LeadSummaryRow) -> LeadSummaryRow | LeadBriefPublic:
@@ -117,51 +111,46 @@ def _page_links(request: Request, count: int, limit: int, offset: int) -> dict[s
 
 
 @router.get("/{lead_id}", response_model=LeadPublic | LeadBriefPublic)
-async def get_lead(
-    lead_id: UUID, user: CurrentUser, store: EventStoreDep, reads: ReadLogDep, persons: PersonVaultDep
-) -> LeadBriefPublic | Response:
+async def get_lead(lead_id: UUID, read: LoggedReadDep) -> LeadBriefPublic | Response:
     """The lead's current state, rebuilt from its events."""
-    lead = await readable(user, reads, store, lead_id, LeadAccess.BRIEF, current_document)
+    user = read.user
+    lead = await readable(user, read.reads, read.store, lead_id, LeadAccess.BRIEF, current_document)
     identity = sees_identity(user, lead)
     if access_to(user, lead) < LeadAccess.READ:
         return LeadBriefPublic.from_values(lead.values, show_identity=identity)
-    keys = await persons.keys_shown(lead, identity=identity)
+    keys = await read.persons.keys_shown(lead, identity=identity)
     return _json(LeadPublic.json_from_values(lead.values, lead.contacts, show_identity=identity, keys=keys))
 
 
 @router.get("/{lead_id}/events")
-async def get_lead_events(
-    lead_id: UUID, user: CurrentUser, store: EventStoreDep, reads: ReadLogDep, persons: PersonVaultDep
-) -> list[HistoryEvent]:
+async def get_lead_events(lead_id: UUID, read: LoggedReadDep) -> list[HistoryEvent]:
     """The lead's full event history, oldest first, upcast to the current schemas; contact persons'
     data opened, or `[erased]` once erased."""
-    history = await _readable_history(user, reads, store, lead_id)
+    history = await _readable_history(read, lead_id)
     state = _existing(state_from(history))
-    identity = sees_identity(user, state)
-    keys = await persons.keys_shown(state, identity=identity)
+    identity = sees_identity(read.user, state)
+    keys = await read.persons.keys_shown(state, identity=identity)
     return [as_disclosed(as_shown(event), show_identity=identity, keys=keys) for event in history]
 
 
 @router.get("/{lead_id}/state", response_model=LeadPublic)
 async def get_lead_state_as_of(
     lead_id: UUID,
-    user: CurrentUser,
-    store: EventStoreDep,
-    reads: ReadLogDep,
-    persons: PersonVaultDep,
+    read: LoggedReadDep,
     as_of: AwareDatetime | None = None,
     known_at: AwareDatetime | None = None,
 ) -> Response:
     """The state as the case stood at `as_of` (business time), as known at `known_at` (record time).
     Erased contact persons show `[erased]` at every moment: erasure cannot be undone by going back."""
+    user, store = read.user, read.store
     require_lead_reading_role(user)
-    reads.record(lead_id)
+    read.reads.record(lead_id)
     current = require_lead(user, await lead_parties(store, lead_id), LeadAccess.READ)
     identity = sees_identity(user, current)
     state = await replayed_lead(store, lead_id, as_of=as_of, known_at=known_at)
     if state is None:
         raise LeadNotFoundError("the lead did not exist yet at that moment")
-    keys = await persons.keys_shown(current, identity=identity)  # erased since as_of: still erased
+    keys = await read.persons.keys_shown(current, identity=identity)  # erased since as_of: still erased
     return _json(LeadPublic.json_from_state(state, show_identity=identity, keys=keys))
 
 
@@ -170,14 +159,12 @@ def _json(document: bytes) -> Response:
     return Response(content=document, media_type="application/json")
 
 
-async def _readable_history(
-    user: CurrentUser, reads: ReadLogDep, store: EventStoreDep, lead_id: UUID
-) -> list[StoredEvent]:
+async def _readable_history(read: LoggedRead, lead_id: UUID) -> list[StoredEvent]:
     """The lead's history, for those who may read the whole lead (404 for those who may not know it)."""
-    require_lead_reading_role(user)
-    reads.record(lead_id)
-    history = await load_history(store, lead_id)
-    require_lead(user, state_from(history), LeadAccess.READ)
+    require_lead_reading_role(read.user)
+    read.reads.record(lead_id)
+    history = await load_history(read.store, lead_id)
+    require_lead(read.user, state_from(history), LeadAccess.READ)
     return history
 
 

@@ -7,21 +7,21 @@ from fastapi import APIRouter
 from events import commands as cmd
 from services.access import Capability, NotFoundError, require, require_partner_answer
 from services.api.commands import RunnerDep
-from services.api.deps import ContainerDep, CurrentUser
+from services.api.deps import ContainerDep
 from services.api.schemas import PartnerAnswerPublic, PartnerResponseCreate
-from services.audit.read_logging import ReadLogDep
+from services.audit.read_logging import LoggedReadDep, LoggedReadRoute
 from services.lead_reads import load_lead
 from services.projections.queries import PartnerRequestRow, find_partner_request, partner_inbox
 
-router = APIRouter(prefix="/v1/partner-requests", tags=["partner requests"])
+router = APIRouter(prefix="/v1/partner-requests", tags=["partner requests"], route_class=LoggedReadRoute)
 
 
 @router.get("")
-async def get_inbox(user: CurrentUser, container: ContainerDep, reads: ReadLogDep) -> list[PartnerRequestRow]:
+async def get_inbox(read: LoggedReadDep) -> list[PartnerRequestRow]:
     """Only the requests addressed to the caller's organisation, by code name."""
-    require(user, Capability.READ_INBOX)
-    inbox = await partner_inbox(container.engine, user.org)
-    reads.record(*{row.lead_id for row in inbox})
+    require(read.user, Capability.READ_INBOX)
+    inbox = await partner_inbox(read.container.engine, read.user.org)
+    read.reads.record(*{row.lead_id for row in inbox})
     return inbox
 
 
