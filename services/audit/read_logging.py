@@ -5,10 +5,11 @@ committed — a background task after the response, or an in-memory queue, would
 the process dies. Concurrent requests' entries share commits (`GroupedWriter`), each request still
 waiting for its own. To keep that from adding a full round trip, a route calls `record` as soon as it knows
 the caller may read lead data at all (before loading anything): the INSERT starts at once, the route
-loads and shapes its data meanwhile, and the recorder awaits the write just before the response is sent.
-If the write fails, the caller gets 503 and no data. So an entry records a request for a lead's data:
-one refused afterwards (another organisation's lead, an unknown id) is still logged — an attempted read
-is what an auditor wants to see — while roles that may never read lead data are refused unrecorded.
+loads and shapes its data meanwhile, and the route's class (`LoggedReadRoute`) awaits the write just
+before the response is sent. If the write fails, the caller gets 503 and no data. So an entry records a
+request for a lead's data: one refused afterwards (another organisation's lead, an unknown id) is still
+logged — an attempted read is what an auditor wants to see — while roles that may never read lead data
+are refused unrecorded.
 """
 
 import asyncio
@@ -118,9 +119,7 @@ class LoggedReadRoute(APIRoute):
                 await _settled(request)
                 raise
             if not await _settled(request):
-                raise HTTPException(
-                    503, "the read could not be recorded in the access log; nothing was served"
-                )
+                raise HTTPException(503, NOT_RECORDED)
             return response
 
         return handle
