@@ -1,6 +1,8 @@
 """The benchmark suite still works: every benchmark runs in smoke mode. No timing is asserted here."""
 
 import asyncio
+import contextlib
+import gc
 import json
 import math
 import subprocess
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.databases import Database
 from bench.histories import one_lead, synthetic_log
-from bench.http import Connection
+from bench.http import Connection, closed_loop
 from bench.loader import bulk_load
 from events.model import NoteAdded
 from events.store import Actor, EventMetadata, NewEvent
@@ -134,3 +136,30 @@ async def test_the_load_client_reopens_a_connection_the_server_closes() -> None:
         await server.wait_closed()
     assert answers == [(200, f"/{index}".encode()) for index in range(5)]
     assert (accepted, connection.reopened) == (3, 2)
+
+
+async def test_the_load_client_measures_without_collecting_its_own_garbage() -> None:
+    """A full collection of the benchmark's heap stalls every client at once; it must not be measured as
+    the server's latency (as `timeit`, the loop runs with the collector off, and turns it on again)."""
+    collecting: list[bool] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):  # the client closed
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+                await writer.drain()
+
+    def url_for(index: int) -> str:
+        collecting.append(gc.isenabled())
+        return f"/{index}"
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        load = await closed_loop(f"http://127.0.0.1:{port}", "token", url_for, 10, 2, 5.0)
+    finally:
+        server.close()
+    assert len(load.samples) == 10
+    assert collecting == [False] * 10
+    assert gc.isenabled()
