@@ -108,8 +108,8 @@ def run_api(settings: Settings) -> None:
     # log_config=None: uvicorn's own lines (the access log too) go through our JSON handler, masked.
     if settings.api_workers > 1:
         # The supervisor serves nothing, but without this a full collection of what it has imported took
-        # ~0.1 s of a core about every half minute (98–107 ms, measured), and the workers' requests
-        # waited for the core it took: on two cores, a p99 of 60–100 ms instead of ~30 for a few seconds.
+        # ~0.1 s of a core about every half minute (98 to 107 ms, measured), and the workers' requests
+        # waited for the core it took: on two cores, a p99 of 60 to 100 ms instead of ~30 for a few seconds.
         gc.freeze()
         # Each worker process builds its app from the environment (the settings it was started with).
         uvicorn.run(
