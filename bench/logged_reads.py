@@ -23,7 +23,7 @@ from events.store import Actor, EventMetadata, NewEvent
 from services.api.app import create_app
 from services.api.deps import current_user, request_container
 from services.audit.access_log import ProcessingActivity
-from services.audit.read_logging import LoggedRead, ReadLog, logged_read
+from services.audit.read_logging import LoggedRead, logged_read
 from services.auth import Role, mint_token
 from services.container import build_container
 from services.persistence.event_store import SqlEventStore
@@ -43,8 +43,7 @@ class _Unlogged:
 
 async def _unlogged_read(request: Request) -> LoggedRead:
     """`logged_read` with a recorder that writes nothing (so nothing is awaited before the answer)."""
-    unlogged: Any = _Unlogged()
-    reads: ReadLog = unlogged
+    reads: Any = _Unlogged()  # what routes call of a ReadLog
     return LoggedRead(await current_user(request), request_container(request), reads)
 
 

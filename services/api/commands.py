@@ -13,7 +13,7 @@ from services.access import Lead, LeadAccess, require_lead, require_lead_reading
 from services.api.deps import CommandsDep, CurrentUser, EventStoreDep, PersonVaultDep
 from services.api.schemas import CommandBody, CommandResponse
 from services.audit.access_log import ProcessingActivity
-from services.audit.read_logging import ReadLog
+from services.audit.read_logging import LoggedRead
 from services.auth import Principal
 from services.lead_commands import CommandAnswer, LeadCommandService
 from services.lead_reads import load_lead
@@ -26,30 +26,23 @@ _NEW_ID_NAMESPACE = uuid.UUID("0b7e3f0e-5a55-4d9f-b1c2-6d8a9e4f2c11")
 
 
 async def readable_lead(
-    user: Principal,
-    reads: ReadLog,
-    store: EventStore,
-    lead_id: UUID,
-    needed: LeadAccess,
-    activity: ProcessingActivity | None = None,
+    read: LoggedRead, lead_id: UUID, needed: LeadAccess, activity: ProcessingActivity | None = None
 ) -> LeadState:
     """The lead, when the caller has `needed` access: the read is logged first; 404 when it may not know."""
-    return await readable(user, reads, store, lead_id, needed, load_lead, activity)
+    return await readable(read, lead_id, needed, load_lead, activity)
 
 
 async def readable(
-    user: Principal,
-    reads: ReadLog,
-    store: EventStore,
+    read: LoggedRead,
     lead_id: UUID,
     needed: LeadAccess,
     load: Callable[[EventStore, UUID], Awaitable[Lead | None]],
     activity: ProcessingActivity | None = None,
 ) -> Lead:
-    """`readable_lead`, with the lead loaded by `load` (its state, or its stored document)."""
-    require_lead_reading_role(user)
-    reads.record(lead_id, activity=activity)  # before loading: the entry's write runs meanwhile
-    return require_lead(user, await load(store, lead_id), needed)
+    """`readable_lead`, with the lead loaded by `load` (its state, its stored document or its parties)."""
+    require_lead_reading_role(read.user)
+    read.reads.record(lead_id, activity=activity)  # before loading: the entry's write runs meanwhile
+    return require_lead(read.user, await load(read.store, lead_id), needed)
 
 
 class LeadCommandRunner:

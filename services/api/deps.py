@@ -27,7 +27,7 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 # The dependencies below read the container from the request themselves rather than through
 # ContainerDep: FastAPI solves a sub-dependency again under every dependency that declares it (its
-# cache only spares the call), and a read route asks for several of these.
+# cache only spares the call), and a command route asks for several of these.
 
 
 async def get_store(request: Request) -> EventStore:

@@ -49,9 +49,7 @@ async def get_access_log(
 async def export_case_file(lead_id: UUID, read: LoggedReadDep) -> Response:
     """The lead's case file, verifiable offline with `python -m services.audit.verify_export FILE`."""
     user = read.user
-    state = await readable_lead(
-        user, read.reads, read.store, lead_id, LeadAccess.READ, ProcessingActivity.VERANTWOORDING
-    )
+    state = await readable_lead(read, lead_id, LeadAccess.READ, ProcessingActivity.VERANTWOORDING)
     if not sees_identity(user, state):
         raise ForbiddenError("the case file names the company, whose identity was not disclosed to you")
     content = await case_file(read.container.engine, lead_id, user.as_actor())

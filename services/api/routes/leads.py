@@ -114,7 +114,7 @@ def _page_links(request: Request, count: int, limit: int, offset: int) -> dict[s
 async def get_lead(lead_id: UUID, read: LoggedReadDep) -> LeadBriefPublic | Response:
     """The lead's current state, rebuilt from its events."""
     user = read.user
-    lead = await readable(user, read.reads, read.store, lead_id, LeadAccess.BRIEF, current_document)
+    lead = await readable(read, lead_id, LeadAccess.BRIEF, current_document)
     identity = sees_identity(user, lead)
     if access_to(user, lead) < LeadAccess.READ:
         return LeadBriefPublic.from_values(lead.values, show_identity=identity)
@@ -142,12 +142,9 @@ async def get_lead_state_as_of(
 ) -> Response:
     """The state as the case stood at `as_of` (business time), as known at `known_at` (record time).
     Erased contact persons show `[erased]` at every moment: erasure cannot be undone by going back."""
-    user, store = read.user, read.store
-    require_lead_reading_role(user)
-    read.reads.record(lead_id)
-    current = require_lead(user, await lead_parties(store, lead_id), LeadAccess.READ)
-    identity = sees_identity(user, current)
-    state = await replayed_lead(store, lead_id, as_of=as_of, known_at=known_at)
+    current = await readable(read, lead_id, LeadAccess.READ, lead_parties)
+    identity = sees_identity(read.user, current)
+    state = await replayed_lead(read.store, lead_id, as_of=as_of, known_at=known_at)
     if state is None:
         raise LeadNotFoundError("the lead did not exist yet at that moment")
     keys = await read.persons.keys_shown(current, identity=identity)  # erased since as_of: still erased
