@@ -1,9 +1,12 @@
 """Synthetic but valid lead histories: what the taskforce's log looks like after years of use.
 
-Every lead starts with LeadSignalled and follows the lead's rules to a fate (still signalled, articulating,
-brokering, on hold, decided or closed); notes, demand revisions and amendments fill its history up to
-the number of events asked for. Leads overlap in time: `active` of them have an open history at once,
-and their events interleave in the log as they would in real use. Deterministic for a given seed.
+Every lead starts with LeadSignalled and its contact persons, and follows the lead's rules to a fate (still
+signalled, articulating, brokering, on hold, decided or closed); notes, demand revisions and amendments
+fill its history up to the number of events asked for. A contact person's data is sealed under a key of
+their own, as the API seals it; the key travels with the event for the bulk loader to put in the vault
+(`person_keys`), and a few persons are erased again. Leads overlap in time: `active` of them have an open
+history at once, and their events interleave in the log as they would in real use. Deterministic for a
+given seed.
 """
 
 import random
@@ -18,6 +21,7 @@ from events.codenames import code_name_for
 from events.demands import CapitalSpec, EnergySpec, FinancingSpec, SpaceSpec, TalentSpec
 from events.details import Company, LeadDetails, LeadDetailsChanges
 from events.reference import PROVINCE_REGION, CompanyStage, Domain, OutcomeCode, Province, Region
+from services.persons import KEY_BYTES, NONCE_BYTES, PersonalData, sealed_with
 
 LOG_START = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 LOG_END = datetime(2026, 10, 30, 17, 0, tzinfo=UTC)
@@ -38,6 +42,8 @@ NOTES = [
     "Company shares the updated business case; capex estimate unchanged.",
     "Investor round closed; expansion plans accelerate.",
 ]
+JOB_TITLES = ["CEO", "CFO", "CTO", "COO", "Head of Operations"]
+ERASED_SHARE = 0.05  # of leads with contacts: one person asked to be forgotten
 FATES = ["signalled", "articulating", "brokering", "on_hold", "decided", "closed"]
 FATE_WEIGHTS = [8, 12, 40, 5, 15, 20]
 OUTCOMES = [
@@ -62,6 +68,7 @@ class SyntheticEvent:
     metadata: dict[str, Any]
     occurred_at: datetime
     recorded_at: datetime
+    person_key: bytes | None = None  # a ContactPersonAdded's key, for the vault
 
 
 def synthetic_log(
@@ -133,6 +140,7 @@ def _lead(rng: random.Random, count: int, clock: _Clock, fate: str | None = None
     history = _History(rng, lead_id, fate or rng.choices(FATES, FATE_WEIGHTS)[0])
     actor = {"sub": f"accountmanager@{history.owner_org}", "org": history.owner_org, "role": "taskforce"}
     for version, (event_type, data) in enumerate(history.events(count), start=1):
+        person_key = history.keys.get(data["person_id"]) if event_type == "ContactPersonAdded" else None
         recorded_at = clock.tick()
         # Most steps are recorded as they happen; some are back-dated to a meeting days before.
         backdated = version > 1 and rng.random() < 0.2
@@ -147,7 +155,7 @@ def _lead(rng: random.Random, count: int, clock: _Clock, fate: str | None = None
         }
         event_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         yield SyntheticEvent(
-            stream_id, version, event_id, event_type, data, metadata, occurred_at, recorded_at
+            stream_id, version, event_id, event_type, data, metadata, occurred_at, recorded_at, person_key
         )
 
 
@@ -162,6 +170,7 @@ class _History:
         self.region = PROVINCE_REGION[self.province]
         self.owner_org = rng.choice(ROMS_BY_REGION[self.region])
         self.demands: list[tuple[str, dict[str, Any]]] = []
+        self.keys: dict[str, bytes] = {}  # person id → key
 
     def events(self, count: int) -> list[tuple[str, dict[str, Any]]]:
         head, tail = self._skeleton()
@@ -172,11 +181,17 @@ class _History:
 
     def _skeleton(self) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
         head = [_event(self._signalled())]
+        contacts = self.rng.randint(0, 1) if self.fate == "signalled" else self.rng.randint(1, 3)
+        head += [_event(self._contact(number)) for number in range(contacts)]
+        erasure: list[tuple[str, dict[str, Any]]] = []
+        if self.keys and self.rng.random() < ERASED_SHARE:
+            erased = uuid.UUID(next(iter(self.keys)))
+            erasure.append(_event(ev.PersonalDataErased(person_id=erased, reason="asked to be forgotten")))
         if self.fate == "signalled":
-            return head, []
+            return head, erasure
         head += [_event(self._demand()) for _ in range(self.rng.randint(1, 4))]
         if self.fate == "articulating":
-            return head, []
+            return head, erasure
         head.append(_event(ev.ArticulationCompleted(demand_count=len(self.demands))))
         head += self._brokering()
         tail: list[tuple[str, dict[str, Any]]] = []
@@ -186,7 +201,7 @@ class _History:
             tail += self._decided()
         if self.fate == "closed":
             tail.append(_event(ev.LeadClosed(reason="aftercare done")))
-        return head, tail
+        return head, [*erasure, *tail]
 
     def _signalled(self) -> ev.LeadSignalled:
         rng = self.rng
@@ -208,6 +223,21 @@ class _History:
             foreign_alternative=rng.choice(["DE", "BE", "US", None]),
         )
         return ev.LeadSignalled(lead_id=self.lead_id, code_name=code_name_for(self.lead_id), details=details)
+
+    def _contact(self, number: int) -> ev.ContactPersonAdded:
+        """A contact person at the company, sealed under a new key of their own."""
+        rng = self.rng
+        person_id = self._id()
+        key = rng.randbytes(KEY_BYTES)
+        self.keys[str(person_id)] = key
+        data = PersonalData(
+            name=f"Contact {number + 1} of {self.lead_id.hex[:8]}",
+            email=f"contact{number + 1}@deeptech-{self.lead_id.hex[:8]}.nl",
+            phone=f"+31 6 {rng.randrange(10**8):08d}",
+            job_title=rng.choice(JOB_TITLES),
+        )
+        sealed = sealed_with(key, person_id, data, nonce=rng.randbytes(NONCE_BYTES))
+        return ev.ContactPersonAdded(person_id=person_id, sealed=sealed)
 
     def _demand(self) -> ev.DemandArticulated:
         rng = self.rng

@@ -72,11 +72,7 @@ class PersonVault:
 
     async def seal(self, person_id: UUID, lead_id: UUID, data: PersonalData) -> SealedPersonalData:
         """Encrypt a person's data under their key, creating the key on first use."""
-        key = await self._key_for_sealing(person_id, lead_id)
-        nonce = os.urandom(NONCE_BYTES)
-        plain = data.model_dump_json(exclude_none=True).encode()
-        ciphertext = AESGCM(key).encrypt(nonce, plain, person_id.bytes)
-        return SealedPersonalData(nonce=_b64(nonce), ciphertext=_b64(ciphertext))
+        return sealed_with(await self._key_for_sealing(person_id, lead_id), person_id, data)
 
     async def keys_shown(self, state: LeadState | LeadParties, *, identity: bool) -> dict[UUID, bytes]:
         """The keys to open the lead's contact persons with: none for those who may not see the
@@ -155,6 +151,17 @@ class PersonVault:
         }
         async with self._engine.begin() as connection:
             await connection.execute(person_keys.insert().values(**values))
+
+
+def sealed_with(
+    key: bytes, person_id: UUID, data: PersonalData, *, nonce: bytes | None = None
+) -> SealedPersonalData:
+    """The person's data encrypted under their key, the person's id bound as associated data (a fresh
+    random nonce unless one is given: a nonce must never be used twice with one key)."""
+    nonce = os.urandom(NONCE_BYTES) if nonce is None else nonce
+    plain = data.model_dump_json(exclude_none=True).encode()
+    ciphertext = AESGCM(key).encrypt(nonce, plain, person_id.bytes)
+    return SealedPersonalData(nonce=_b64(nonce), ciphertext=_b64(ciphertext))
 
 
 def open_sealed(person_id: UUID, sealed: SealedPersonalData, key: bytes | None) -> PersonalData | None:

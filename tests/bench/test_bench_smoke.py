@@ -18,9 +18,10 @@ from bench.databases import Database
 from bench.histories import one_lead, synthetic_log
 from bench.http import Connection, closed_loop
 from bench.loader import bulk_load
-from events.model import NoteAdded
+from events.model import ContactPersonAdded, NoteAdded, PersonalDataErased
 from events.store import Actor, EventMetadata, NewEvent
 from services.persistence.event_store import SqlEventStore
+from services.persons import PersonVault, open_sealed
 from services.projections.projector import Projector
 from tests.conftest import create_postgres_database, drop_postgres_database
 
@@ -107,6 +108,30 @@ async def test_bulk_loader_writes_a_chain_the_store_verifies_continues_and_proje
     assert (await store.verify_chain()).ok
     assert await Projector(engine).rebuild() == 651
     assert [event.stream_version for event in await store.load_stream(stream)] == list(range(1, 52))
+
+
+async def test_bulk_loaded_contact_persons_open_with_their_keys_in_the_vault_and_erased_ones_do_not(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    """As the API would have left them: the vault holds a key per contact person that opens their sealed
+    data, and none for a person whose erasure is in the log."""
+    kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    raw = database_url.replace("postgresql+asyncpg://", "postgresql://").removeprefix("sqlite+aiosqlite:///")
+    log = list(synthetic_log(leads=200, events=2000, active=20))
+
+    await bulk_load(Database(kind, database_url, raw), log, batch_size=300)
+
+    added = [ContactPersonAdded.model_validate(e.data) for e in log if e.type == "ContactPersonAdded"]
+    erased = {
+        PersonalDataErased.model_validate(e.data).person_id for e in log if e.type == "PersonalDataErased"
+    }
+    keys = await PersonVault(engine).keys(contact.person_id for contact in added)
+    assert len(added) > 200 and erased
+    assert set(keys) == {contact.person_id for contact in added} - erased
+    for contact in added:
+        opened = open_sealed(contact.person_id, contact.sealed, keys.get(contact.person_id))
+        assert (opened is None) == (contact.person_id in erased)
+        assert opened is None or opened.name.startswith("Contact ")
 
 
 async def test_the_load_client_reopens_a_connection_the_server_closes() -> None:
