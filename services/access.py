@@ -11,10 +11,11 @@ Identity (the company's name, KvK number and website) is a separate question, `s
 organisation, the coordinator, auditors and organisations it was disclosed to — not the case team as such.
 """
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import TypeVar
+from uuid import UUID
 
 from events.errors import LeadNotFoundError
 from events.state import ContactPerson, LeadState
@@ -102,6 +103,9 @@ class LeadParties:
     case_team: Sequence[str]
     disclosed_to: Sequence[str]
     contacts: Sequence[ContactPerson]
+    # The live keys of its contact persons (erased ones have none), when read in the same statement as
+    # the rest (services/lead_reads.py); None when they were not read with it.
+    keys: Mapping[UUID, bytes] | None = field(default=None, compare=False, kw_only=True)
 
     @classmethod
     def of(cls, state: LeadState) -> "LeadParties":

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic_core import from_json
-from sqlalchemy import ColumnElement, Text, bindparam, func, select
+from sqlalchemy import ColumnElement, Text, Uuid, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.lead import fold
@@ -24,7 +24,8 @@ from services.access import LeadParties
 from services.persistence.driver import DriverStatement
 from services.persistence.engine import single_statements
 from services.persistence.event_store import SqlEventStore
-from services.persistence.tables import events
+from services.persistence.json_sql import hex_of, json_list, json_row
+from services.persistence.tables import events, person_keys
 from services.projections.rows import state_schema
 from services.projections.tables import lead_snapshots, lead_summaries
 from workflows.payloads import workflow_id_for
@@ -148,7 +149,7 @@ async def lead_parties(store: EventStore, lead_id: UUID) -> LeadParties | None:
             row = (await connection.execute(_PARTIES, _lead_and_stream(lead_id))).first()
         if row is not None:
             contacts = [ContactPerson.model_validate(contact) for contact in row[3]]
-            return LeadParties(row[0], row[1], row[2], contacts)
+            return LeadParties(row[0], row[1], row[2], contacts, keys=live_keys(row[4]))
     # Not from the read model (it is behind, or there is none): asking it again for the state would not
     # find it either.
     state = await replayed_lead(store, lead_id, as_of=None, known_at=None)
@@ -163,32 +164,32 @@ class LeadDocument(LeadParties):
     values: Mapping[str, Any]
 
     @classmethod
-    def of_state(cls, state: LeadState) -> "LeadDocument":
+    def of_state(cls, state: LeadState, keys: Mapping[UUID, bytes] | None = None) -> "LeadDocument":
         parties = LeadParties.of(state)
         return cls(parties.owner_org, parties.case_team, parties.disclosed_to, parties.contacts,
-                   state.model_dump(mode="json"))  # fmt: skip
+                   state.model_dump(mode="json"), keys=keys)  # fmt: skip
 
     @classmethod
-    def of_values(cls, values: Mapping[str, Any]) -> "LeadDocument":
+    def of_values(cls, values: Mapping[str, Any], keys: Mapping[UUID, bytes] | None = None) -> "LeadDocument":
         contacts = [ContactPerson.model_validate(contact) for contact in values["contacts"]]
         owner = values["details"]["owner_org"]
-        return cls(owner, values["case_team"], values["disclosed_to"], contacts, values)
+        return cls(owner, values["case_team"], values["disclosed_to"], contacts, values, keys=keys)
 
 
 async def current_document(store: EventStore, lead_id: UUID) -> LeadDocument | None:
     """`load_lead(store, lead_id)` as a document, cheaply: the read model's state, when it holds the
     stream's last event, is taken as stored if this code would have written it so (its `state_schema`),
-    and validated otherwise; without such a row the lead is replayed."""
+    and validated otherwise, with its contact persons' keys from the same statement; without such a row
+    the lead is replayed (and the keys are left to the vault)."""
     if not isinstance(store, SqlEventStore):
         state = await load_lead(store, lead_id)
     else:
         row = await _DOCUMENT.first(store.engine, _lead_and_stream(lead_id))
         if row is not None and row[0] == state_schema():
-            return LeadDocument.of_values(from_json(row[1]))
+            return LeadDocument.of_values(from_json(row[1]), live_keys(row[2]))
         if row is not None:
-            state = LeadState.model_validate_json(row[1])
-        else:
-            state = await replayed_lead(store, lead_id, as_of=None, known_at=None)
+            return LeadDocument.of_state(LeadState.model_validate_json(row[1]), live_keys(row[2]))
+        state = await replayed_lead(store, lead_id, as_of=None, known_at=None)
     return None if state is None else LeadDocument.of_state(state)
 
 
@@ -209,14 +210,30 @@ def _holds_last_event() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return lead_summaries.c.lead_id == bindparam("lead_id"), lead_summaries.c.version == last
 
 
-def _lead_and_stream(lead_id: UUID) -> dict[str, str]:
-    return {"lead_id": str(lead_id), "stream_id": workflow_id_for(lead_id)}
+def _lead_and_stream(lead_id: UUID) -> dict[str, Any]:
+    return {"lead_id": str(lead_id), "stream_id": workflow_id_for(lead_id), "person_lead": lead_id}
+
+
+def live_keys(found: str | None) -> dict[UUID, bytes]:
+    """The keys `_LIVE_KEYS` found, by person (no rows: NULL on PostgreSQL, `[]` on SQLite)."""
+    return {UUID(person): bytes.fromhex(key) for person, key in from_json(found or "[]")}
 
 
 _s = lead_summaries.c
-_PARTIES = select(_s.owner_org, _s.state["case_team"], _s.state["disclosed_to"], _s.state["contacts"]).where(
-    *_holds_last_event()
+_k = person_keys.c
+# The lead's contact persons' keys, with the lead in one statement (one snapshot: a person erased a moment
+# ago has no key here, whatever the state says), as [[person id, key in hex], …]: not a second query per
+# read. Read whoever asks; given out only to callers who may see the company's identity (PersonVault).
+_LIVE_KEYS = (
+    select(json_list(json_row(_k.person_id, hex_of(_k.key))).cast(Text))  # as text on either driver
+    .where(_k.lead_id == bindparam("person_lead", type_=Uuid()), _k.key.is_not(None))
+    .scalar_subquery()
 )
+_PARTIES = select(
+    _s.owner_org, _s.state["case_team"], _s.state["disclosed_to"], _s.state["contacts"], _LIVE_KEYS
+).where(*_holds_last_event())
 _PROJECTED = select(_s.state.cast(Text)).where(*_holds_last_event())
 # The single-lead read, the API's most frequent: on the driver (services/persistence/driver.py).
-_DOCUMENT = DriverStatement(select(_s.state_schema, _s.state.cast(Text)).where(*_holds_last_event()))
+_DOCUMENT = DriverStatement(
+    select(_s.state_schema, _s.state.cast(Text), _LIVE_KEYS).where(*_holds_last_event())
+)

@@ -79,7 +79,11 @@ class PersonVault:
         company's identity, and none of persons whose erasure is recorded."""
         if not identity:
             return {}
-        return await self.keys(c.person_id for c in state.contacts if c.erased_at is None)
+        live = [c.person_id for c in state.contacts if c.erased_at is None]
+        read_with_lead = state.keys if isinstance(state, LeadParties) else None
+        if read_with_lead is not None:  # in the lead's own statement: no second query
+            return {person: read_with_lead[person] for person in live if person in read_with_lead}
+        return await self.keys(live)
 
     async def keys(self, person_ids: Iterable[UUID]) -> dict[UUID, bytes]:
         """The live keys of these persons (erased persons have none)."""

@@ -5,13 +5,14 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import Text, select, update
+from sqlalchemy import Text, event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events import commands as cmd
 from events.persons import SealedPersonalData
-from services.lead_reads import LeadDocument, current_document, replayed_lead
+from services.lead_reads import LeadDocument, current_document, lead_parties, replayed_lead
 from services.persistence.event_store import SqlEventStore
+from services.persons import PersonalData, PersonVault
 from services.projections.rows import state_schema
 from services.projections.tables import lead_summaries
 from tests.integration.audit_support import LeadWriter
@@ -71,3 +72,30 @@ async def test_a_stored_state_is_taken_as_stored_only_when_this_code_would_have_
 
     assert read is not None
     assert read.values.get("owner_nudges") == (None if shape == "this code's" else 0)
+
+
+@pytest.mark.parametrize("read", ["document", "parties"])
+async def test_a_lead_is_read_with_its_contact_persons_live_keys_and_shows_them_without_another_query(
+    store: SqlEventStore, engine: AsyncEngine, read: str
+) -> None:
+    """The single-lead read and the reads of a lead's parties take the contact persons' keys in their own
+    statement: an erased person's key is not among them, and the keys shown need no second query."""
+    vault = PersonVault(engine)
+    lead = await LeadWriter(store).signal("2026-01-05T09:00:00Z")
+    kept, erased = uuid.uuid4(), uuid.uuid4()
+    for person in (kept, erased):
+        sealed = await vault.seal(person, lead.lead_id, PersonalData(name=f"Person {person.hex[:4]}"))
+        await lead.do(cmd.AddContactPerson(person_id=person, sealed=sealed), "2026-01-06T09:00:00Z")
+    await project(engine)
+    assert await vault.shred(erased)  # the key is gone; the state does not know yet
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    found = await (current_document if read == "document" else lead_parties)(store, lead.lead_id)
+    statements.clear()
+    shown = await vault.keys_shown(found, identity=True) if found is not None else None
+    queried = list(statements)
+
+    assert found is not None and found.keys == await vault.keys([kept, erased])
+    assert shown == {kept: found.keys[kept]} and queried == []
+    assert await vault.keys_shown(found, identity=False) == {}
