@@ -2,7 +2,7 @@
 own row in one statement, instead of a second query (PostgreSQL's `json_agg`, `json_build_array` and
 `encode(…, 'hex')`; SQLite's `json_group_array`, `json_array` and `hex`)."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Text
 from sqlalchemy.ext.compiler import compiles
@@ -10,52 +10,41 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class json_list(FunctionElement[str]):
+class _Portable(FunctionElement[str]):
+    """A function spelled one way on PostgreSQL and another on SQLite: `{}` stands for the arguments."""
+
+    type = Text()
+    inherit_cache = True
+    postgresql: ClassVar[str]
+    sqlite: ClassVar[str]
+
+
+class json_list(_Portable):
     """Aggregate: the group's values as one JSON array (NULL on PostgreSQL for no rows, `[]` on SQLite)."""
 
-    type = Text()
-    inherit_cache = True
+    postgresql, sqlite = "json_agg({})", "json_group_array({})"
+    inherit_cache = True  # each class its own cache key
 
 
-class json_row(FunctionElement[str]):
+class json_row(_Portable):
     """The arguments as one JSON array."""
 
-    type = Text()
-    inherit_cache = True
+    postgresql, sqlite = "json_build_array({})", "json_array({})"
+    inherit_cache = True  # each class its own cache key
 
 
-class hex_of(FunctionElement[str]):
+class hex_of(_Portable):
     """Bytes as hexadecimal text (either case: `bytes.fromhex` reads both)."""
 
-    type = Text()
-    inherit_cache = True
+    postgresql, sqlite = "encode({}, 'hex')", "hex({})"
+    inherit_cache = True  # each class its own cache key
 
 
-@compiles(json_list, "postgresql")
-def _json_agg(element: json_list, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_agg({compiler.process(element.clauses, **kw)})"
+@compiles(_Portable, "postgresql")
+def _on_postgresql(element: _Portable, compiler: SQLCompiler, **kw: Any) -> str:
+    return element.postgresql.format(compiler.process(element.clauses, **kw))
 
 
-@compiles(json_list)
-def _json_group_array(element: json_list, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_group_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_row, "postgresql")
-def _json_build_array(element: json_row, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_build_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_row)
-def _json_array(element: json_row, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(hex_of, "postgresql")
-def _encode_hex(element: hex_of, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"encode({compiler.process(element.clauses, **kw)}, 'hex')"
-
-
-@compiles(hex_of)
-def _hex(element: hex_of, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"hex({compiler.process(element.clauses, **kw)})"
+@compiles(_Portable)
+def _on_sqlite(element: _Portable, compiler: SQLCompiler, **kw: Any) -> str:
+    return element.sqlite.format(compiler.process(element.clauses, **kw))
