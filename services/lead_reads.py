@@ -146,10 +146,10 @@ async def lead_parties(store: EventStore, lead_id: UUID) -> LeadParties | None:
     it holds the stream's last event (without validating the whole state), otherwise from its state."""
     if isinstance(store, SqlEventStore):
         async with single_statements(store.engine).connect() as connection:
-            row = (await connection.execute(_PARTIES, _lead_and_stream(lead_id))).first()
+            row = (await connection.execute(_PARTIES, _lead_parameters(lead_id))).first()
         if row is not None:
             contacts = [ContactPerson.model_validate(contact) for contact in row[3]]
-            return LeadParties(row[0], row[1], row[2], contacts, keys=live_keys(row[4]))
+            return LeadParties(row[0], row[1], row[2], contacts, keys=_live_keys(row[4]))
     # Not from the read model (it is behind, or there is none): asking it again for the state would not
     # find it either.
     state = await replayed_lead(store, lead_id, as_of=None, known_at=None)
@@ -184,11 +184,11 @@ async def current_document(store: EventStore, lead_id: UUID) -> LeadDocument | N
     if not isinstance(store, SqlEventStore):
         state = await load_lead(store, lead_id)
     else:
-        row = await _DOCUMENT.first(store.engine, _lead_and_stream(lead_id))
+        row = await _DOCUMENT.first(store.engine, _lead_parameters(lead_id))
         if row is not None and row[0] == state_schema():
-            return LeadDocument.of_values(from_json(row[1]), live_keys(row[2]))
+            return LeadDocument.of_values(from_json(row[1]), _live_keys(row[2]))
         if row is not None:
-            return LeadDocument.of_state(LeadState.model_validate_json(row[1]), live_keys(row[2]))
+            return LeadDocument.of_state(LeadState.model_validate_json(row[1]), _live_keys(row[2]))
         state = await replayed_lead(store, lead_id, as_of=None, known_at=None)
     return None if state is None else LeadDocument.of_state(state)
 
@@ -196,25 +196,27 @@ async def current_document(store: EventStore, lead_id: UUID) -> LeadDocument | N
 async def projected_lead(engine: AsyncEngine, lead_id: UUID) -> LeadState | None:
     """The read model's state of the lead, when it holds the stream's last event; None otherwise."""
     async with single_statements(engine).connect() as connection:
-        state = (await connection.execute(_PROJECTED, _lead_and_stream(lead_id))).scalar_one_or_none()
+        state = (await connection.execute(_PROJECTED, _lead_parameters(lead_id))).scalar_one_or_none()
     return None if state is None else LeadState.model_validate_json(state)
 
 
 def _holds_last_event() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """The lead's read-model row, when it has folded the stream's last event (one statement, one snapshot).
 
-    Parameters `lead_id` and `stream_id` (`_lead_and_stream`); the statements are built once, so neither
+    Parameters `lead_id` and `stream_id` (`_lead_parameters`); the statements are built once, so neither
     building nor SQLAlchemy's cache key costs a request anything."""
     stream = events.c.stream_id == bindparam("stream_id")
     last = select(func.max(events.c.stream_version)).where(stream).scalar_subquery()
     return lead_summaries.c.lead_id == bindparam("lead_id"), lead_summaries.c.version == last
 
 
-def _lead_and_stream(lead_id: UUID) -> dict[str, Any]:
+def _lead_parameters(lead_id: UUID) -> dict[str, Any]:
+    """The lead's id as each table keys it: text in the read models, the stream's id in the log, a UUID in
+    the vault (`person_lead`, for `_LIVE_KEYS`)."""
     return {"lead_id": str(lead_id), "stream_id": workflow_id_for(lead_id), "person_lead": lead_id}
 
 
-def live_keys(found: str | None) -> dict[UUID, bytes]:
+def _live_keys(found: str | None) -> dict[UUID, bytes]:
     """The keys `_LIVE_KEYS` found, by person (no rows: NULL on PostgreSQL, `[]` on SQLite)."""
     return {UUID(person): bytes.fromhex(key) for person, key in from_json(found or "[]")}
 
